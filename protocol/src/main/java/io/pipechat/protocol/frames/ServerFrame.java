@@ -1,0 +1,52 @@
+package io.pipechat.protocol.frames;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.pipechat.protocol.Address;
+import io.pipechat.protocol.ErrorCode;
+import io.pipechat.protocol.Media;
+import io.pipechat.protocol.ReceiptStatus;
+
+/** A frame from an edge to a client (PROTOCOL.md, "Server to client"). */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = ServerFrame.Welcome.class, name = "welcome"),
+        @JsonSubTypes.Type(value = ServerFrame.Sent.class, name = "sent"),
+        @JsonSubTypes.Type(value = ServerFrame.Msg.class, name = "msg"),
+        @JsonSubTypes.Type(value = ServerFrame.Receipt.class, name = "receipt"),
+        @JsonSubTypes.Type(value = ServerFrame.Typing.class, name = "typing"),
+        @JsonSubTypes.Type(value = ServerFrame.Pong.class, name = "pong"),
+        @JsonSubTypes.Type(value = ServerFrame.Error.class, name = "error")})
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public sealed interface ServerFrame {
+
+    record Welcome(String user, String device, int edge, long ts) implements ServerFrame {
+    }
+
+    /** Message {@code id} is durably stored in Kafka. */
+    record Sent(String id, long ts) implements ServerFrame {
+    }
+
+    /** A message for this user; {@code seq} is this user's mailbox sequence number. */
+    record Msg(long seq, String id, String from, Address to, long ts, String body, Media media)
+            implements ServerFrame {
+    }
+
+    /**
+     * Message {@code id} that this user sent was delivered to or read by {@code by}. Stored in the
+     * mailbox like a message, so it carries a {@code seq} (an extension) that the client acks.
+     */
+    record Receipt(long seq, String id, String by, ReceiptStatus status, long ts, String group)
+            implements ServerFrame {
+    }
+
+    record Typing(String from, Address to) implements ServerFrame {
+    }
+
+    record Pong(Long ts) implements ServerFrame {
+    }
+
+    record Error(ErrorCode code, String message, String id) implements ServerFrame {
+    }
+}

@@ -1,0 +1,73 @@
+package io.pipechat.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pipechat.protocol.events.Delivery;
+import io.pipechat.protocol.events.EdgeHeartbeat;
+import io.pipechat.protocol.events.GroupEvent;
+import io.pipechat.protocol.events.UserEvent;
+import io.pipechat.protocol.frames.ServerFrame;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serde;
+import org.junit.jupiter.api.Test;
+
+class EventJsonTest {
+
+    @Test
+    void userEventsRoundTripWithVersionAndType() {
+        Serde<UserEvent> serde = JsonSerde.of(UserEvent.class);
+        UserEvent[] events = {
+                new UserEvent.Message("bob", "alice", "m1", Address.group("g"), 1, "hi",
+                        new Media("a".repeat(64), "image/png", 3, null, "x.png")),
+                new UserEvent.Ack("bob", "phone", 7, 2),
+                new UserEvent.SessionOpened("bob", "phone", "s1", 1, 100, 3),
+                new UserEvent.SessionClosed("bob", "phone", "s1", 1, 100, 4),
+                new UserEvent.Receipt("alice", "m1", "bob", ReceiptStatus.DELIVERED, null, 5),
+                new UserEvent.Typing("bob", "alice", Address.user("bob"), 6),
+                new UserEvent.Rejected("alice", "m1", ErrorCode.NOT_MEMBER, "not a member of g", 7)};
+        for (UserEvent e : events) {
+            byte[] bytes = serde.serializer().serialize("t", e);
+            String json = new String(bytes, StandardCharsets.UTF_8);
+            assertThat(json).startsWith("{\"type\":").contains("\"v\":1");
+            assertThat(serde.deserializer().deserialize("t", bytes)).isEqualTo(e);
+        }
+    }
+
+    @Test
+    void userEventJsonIsReadableWithoutOurCode() {
+        String json = Json.write(new UserEvent.Message("bob", "alice", "m1", Address.user("bob"), 1, "hi", null));
+        assertThat(json).isEqualTo(
+                "{\"type\":\"message\",\"user\":\"bob\",\"from\":\"alice\",\"id\":\"m1\",\"to\":{\"user\":\"bob\"},\"ts\":1,\"body\":\"hi\",\"v\":1}");
+    }
+
+    @Test
+    void deliveriesCarryServerFrames() {
+        Serde<Delivery> serde = JsonSerde.of(Delivery.class);
+        Delivery d = new Delivery.Frame("bob", null, new ServerFrame.Msg(1, "m1", "alice", Address.user("bob"), 1, "hi", null));
+        assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", d))).isEqualTo(d);
+        Delivery c = new Delivery.Close("bob", "s1", 4409, "connected elsewhere");
+        assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", c))).isEqualTo(c);
+    }
+
+    @Test
+    void otherRecordsRoundTrip() {
+        Serde<GroupEvent> groups = JsonSerde.of(GroupEvent.class);
+        GroupEvent g = new GroupEvent.Message("g1", "alice", "m1", 5, "hi", null);
+        assertThat(groups.deserializer().deserialize("t", groups.serializer().serialize("t", g))).isEqualTo(g);
+        Serde<EdgeHeartbeat> edges = JsonSerde.of(EdgeHeartbeat.class);
+        EdgeHeartbeat h = new EdgeHeartbeat(1, 77, 5, true);
+        assertThat(edges.deserializer().deserialize("t", edges.serializer().serialize("t", h))).isEqualTo(h);
+    }
+
+    @Test
+    void unreadableRecordsRaiseSerializationExceptionAndTombstonesReadAsNull() {
+        Serde<UserEvent> serde = JsonSerde.of(UserEvent.class);
+        assertThatThrownBy(() -> serde.deserializer().deserialize("t", "{\"type\":\"nope\"}".getBytes()))
+                .isInstanceOf(SerializationException.class);
+        assertThatThrownBy(() -> serde.deserializer().deserialize("t", "garbage".getBytes()))
+                .isInstanceOf(SerializationException.class);
+        assertThat(serde.deserializer().deserialize("t", null)).isNull();
+    }
+}
