@@ -1,0 +1,160 @@
+package io.pipechat.edge;
+
+import io.helidon.config.Config;
+import io.helidon.http.Status;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.websocket.WsConfig;
+import io.helidon.webserver.websocket.WsRouting;
+import io.pipechat.edge.auth.BearerTokens;
+import io.pipechat.edge.auth.DevTokenService;
+import io.pipechat.edge.auth.Errors;
+import io.pipechat.edge.delivery.DeliveryConsumer;
+import io.pipechat.edge.delivery.EventPublisher;
+import io.pipechat.edge.delivery.Heartbeat;
+import io.pipechat.edge.session.ChatEndpoint;
+import io.pipechat.edge.session.ClientSession;
+import io.pipechat.edge.session.Sessions;
+import io.pipechat.protocol.auth.Hs256Tokens;
+import io.pipechat.protocol.auth.InvalidTokenException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running edge: the Helidon server with {@code /v1/ws} and the {@code /v1} HTTP API, the
+ * consumer of this edge's delivery partition, and the heartbeat. {@link #start} is the one way to
+ * build it, used by {@link Main}, by the one-JVM stack and by tests alike.
+ *
+ * <p>Start order matters: the delivery consumer is positioned and the first heartbeat written
+ * before the server accepts a connection, so no flush of a mailbox can be missed.
+ */
+public final class Edge implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
+
+    private final EdgeConfig config;
+    private final EventPublisher publisher;
+    private final DeliveryConsumer deliveries;
+    private final Heartbeat heartbeat;
+    private final ScheduledExecutorService timers;
+    private final Sessions sessions;
+    private final WebServer server;
+
+    private Edge(EdgeConfig config, EventPublisher publisher, DeliveryConsumer deliveries, Heartbeat heartbeat,
+                 ScheduledExecutorService timers, Sessions sessions, WebServer server) {
+        this.config = config;
+        this.publisher = publisher;
+        this.deliveries = deliveries;
+        this.heartbeat = heartbeat;
+        this.timers = timers;
+        this.sessions = sessions;
+        this.server = server;
+    }
+
+    /** The edge's defaults ({@code application.yaml}) with {@code overrides} on top; no environment. */
+    public static Config config(java.util.Map<String, String> overrides) {
+        return Config.builder()
+                .addSource(io.helidon.config.ConfigSources.create(overrides))
+                .addSource(io.helidon.config.ConfigSources.classpath("application.yaml"))
+                .disableEnvironmentVariablesSource()
+                .disableSystemPropertiesSource()
+                .build();
+    }
+
+    public static Edge start(Config config) {
+        return start(config, routing -> {
+        });
+    }
+
+    /**
+     * @param config      the whole configuration ({@code server}, {@code edge}, {@code kafka}, {@code topics})
+     * @param moreRoutes  further HTTP services on the same port (the one-JVM stack adds media and groups)
+     */
+    public static Edge start(Config config, Consumer<HttpRouting.Builder> moreRoutes) {
+        EdgeConfig edge = EdgeConfig.from(config);
+        long epoch = System.currentTimeMillis();
+        Sessions sessions = new Sessions();
+        EdgeMetrics metrics = new EdgeMetrics(edge.partition(), sessions);
+        Hs256Tokens tokens = new Hs256Tokens(edge.tokenSecret());
+        ScheduledExecutorService timers = Executors.newScheduledThreadPool(1,
+                Thread.ofPlatform().name("edge-" + edge.partition() + "-timers").daemon().factory());
+        EventPublisher publisher = new EventPublisher(edge.bootstrapServers(), edge.topics(),
+                "edge-" + edge.partition(), metrics);
+        DeliveryConsumer deliveries = new DeliveryConsumer(edge.bootstrapServers(), edge.topics().deliveries(),
+                edge.partition(), sessions, metrics);
+        Heartbeat heartbeat = new Heartbeat(edge.partition(), epoch, publisher, timers, edge.heartbeatInterval());
+
+        ChatEndpoint.Context ws = new ChatEndpoint.Context(edge.partition(), epoch, tokens, publisher, sessions,
+                metrics, timers, edge.maxFrameBytes(), edge.framesPerSecond(), edge.frameBurst(),
+                edge.outboundQueue());
+        WebServerConfig.Builder builder = WebServer.builder().config(config.get("server"));
+        // Frames up to 4x the limit are read and answered with too_large; larger ones close the socket (1009).
+        builder.addProtocol(WsConfig.builder().name("websocket").maxFrameLength(4 * edge.maxFrameBytes()).build());
+        builder.addFeature(ObserveFeature.create());
+        builder.routing(routing -> {
+            routing.get("/v1/ws", (req, res) -> refuseWithoutUpgrade(tokens, req, res));
+            if (edge.devMode()) {
+                routing.register("/v1/dev/token", new DevTokenService(tokens, edge.devTokenTtl()));
+            }
+            moreRoutes.accept(routing);
+        });
+        builder.addRouting(WsRouting.builder().endpoint("/v1/ws", () -> new ChatEndpoint(ws)));
+        WebServer server = builder.build().start();
+        LOG.info("edge {} (epoch {}) listening on port {}", edge.partition(), epoch, server.port());
+        return new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server);
+    }
+
+    /**
+     * A {@code GET /v1/ws} that was not upgraded: the token was missing or bad (401, before any
+     * upgrade, as PROTOCOL.md requires), or it was not a WebSocket request.
+     */
+    private static void refuseWithoutUpgrade(Hs256Tokens tokens, ServerRequest req, ServerResponse res) {
+        var token = BearerTokens.find(req.headers(), req.query());
+        if (token.isEmpty()) {
+            Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", "missing bearer token");
+            return;
+        }
+        try {
+            tokens.verify(token.get());
+        } catch (InvalidTokenException e) {
+            Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", e.getMessage());
+            return;
+        }
+        Errors.send(res, Status.BAD_REQUEST_400, "bad_request",
+                "a WebSocket upgrade with a valid device (1-64 characters of [A-Za-z0-9._-]) is required");
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public EdgeConfig config() {
+        return config;
+    }
+
+    public int connections() {
+        return sessions.count();
+    }
+
+    /**
+     * Stops accepting connections, closes the sessions (clients reconnect elsewhere), says in the last
+     * heartbeat that this edge is down, and stops consuming.
+     */
+    @Override
+    public void close() {
+        for (ClientSession s : sessions.all()) {
+            s.close(1001, "edge shutting down");
+        }
+        server.stop();
+        heartbeat.close();
+        deliveries.close();
+        publisher.close();
+        timers.shutdownNow();
+    }
+}

@@ -1,0 +1,212 @@
+package io.pipechat.edge.session;
+
+import io.helidon.http.Headers;
+import io.helidon.http.HttpPrologue;
+import io.helidon.websocket.WsListener;
+import io.helidon.websocket.WsSession;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.RequestException;
+import io.helidon.http.Status;
+import io.pipechat.edge.EdgeMetrics;
+import io.pipechat.edge.auth.BearerTokens;
+import io.pipechat.edge.delivery.EventPublisher;
+import io.pipechat.protocol.Address;
+import io.pipechat.protocol.ErrorCode;
+import io.pipechat.protocol.Ids;
+import io.pipechat.protocol.ReceiptStatus;
+import io.pipechat.protocol.auth.InvalidTokenException;
+import io.pipechat.protocol.auth.TokenVerifier;
+import io.pipechat.protocol.auth.VerifiedToken;
+import io.pipechat.protocol.events.GroupEvent;
+import io.pipechat.protocol.events.UserEvent;
+import io.pipechat.protocol.frames.ClientFrame;
+import io.pipechat.protocol.frames.DecodeResult;
+import io.pipechat.protocol.frames.FrameCodec;
+import io.pipechat.protocol.frames.ServerFrame;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection on {@code /v1/ws} (a new instance per connection). The token is checked
+ * in {@link #onHttpUpgrade} so that a bad one is refused with 401 before the upgrade; the sender of
+ * everything this connection writes is the token's subject, never a field of a frame.
+ */
+public final class ChatEndpoint implements WsListener {
+    private static final Logger LOG = LoggerFactory.getLogger(ChatEndpoint.class);
+    public static final int CLOSE_TOKEN_EXPIRED = 4401;
+    public static final int CLOSE_REPLACED = 4409;
+    public static final int CLOSE_RATE_LIMITED = 4429;
+    public static final int CLOSE_TOO_LARGE = 1009;
+    public static final String DEFAULT_DEVICE = "default";
+
+    /** What every connection of one edge shares. */
+    public record Context(int edge, long epoch, TokenVerifier tokens, EventPublisher publisher, Sessions sessions,
+                          EdgeMetrics metrics, ScheduledExecutorService timers, int maxFrameBytes,
+                          double framesPerSecond, int frameBurst, int outboundQueue) {
+    }
+
+    private final Context ctx;
+    private final StringBuilder fragments = new StringBuilder();
+    private boolean oversize;
+    private FrameRate rate;
+    private VerifiedToken token;
+    private String device;
+    private ClientSession session;
+    private ScheduledFuture<?> expiry;
+
+    public ChatEndpoint(Context ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * Refuses a missing, forged or expired token with 401 and a bad device with 400, before the
+     * upgrade. (A {@code WsUpgradeException} would make Helidon answer 400 for all of them.)
+     */
+    @Override
+    public java.util.Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) {
+        String raw = BearerTokens.find(headers, prologue.query())
+                .orElseThrow(() -> refuse(Status.UNAUTHORIZED_401, "missing bearer token"));
+        try {
+            token = ctx.tokens().verify(raw);
+        } catch (InvalidTokenException e) {
+            throw refuse(Status.UNAUTHORIZED_401, e.getMessage());
+        }
+        device = prologue.query().contains("device") ? prologue.query().get("device") : DEFAULT_DEVICE;
+        if (!Ids.isDevice(device)) {
+            throw refuse(Status.BAD_REQUEST_400, "bad device: 1-64 characters of [A-Za-z0-9._-]");
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static RequestException refuse(Status status, String message) {
+        return RequestException.builder()
+                .type(DirectHandler.EventType.OTHER)
+                .status(status)
+                .message(message)
+                .safeMessage(true)
+                .setKeepAlive(false)
+                .build();
+    }
+
+    @Override
+    public void onOpen(WsSession ws) {
+        String id = UUID.randomUUID().toString();
+        session = new ClientSession(id, token.user(), device, ws, ctx.outboundQueue(), ctx.metrics()::frameOut);
+        rate = new FrameRate(ctx.framesPerSecond(), ctx.frameBurst());
+        ctx.sessions().register(session).ifPresent(old -> old.close(CLOSE_REPLACED, "connected elsewhere"));
+        long now = System.currentTimeMillis();
+        session.send(new ServerFrame.Welcome(token.user(), device, ctx.edge(), now));
+        ctx.publisher().publish(new UserEvent.SessionOpened(token.user(), device, id, ctx.edge(), ctx.epoch(), now))
+                .exceptionally(e -> {
+                    LOG.warn("could not record session open of {}; closing it", token.user(), e);
+                    session.close(1011, "try again");
+                    return null;
+                });
+        long untilExpiry = Duration.between(Instant.now(), token.expiresAt()).toMillis();
+        expiry = ctx.timers().schedule(() -> session.close(CLOSE_TOKEN_EXPIRED, "token expired"),
+                Math.max(0, untilExpiry), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void onMessage(WsSession ws, String text, boolean last) {
+        if (!oversize) {
+            if (fragments.length() + text.length() > ctx.maxFrameBytes()) {
+                oversize = true;
+                fragments.setLength(0);
+            } else {
+                fragments.append(text);
+            }
+        }
+        if (!last) {
+            return;
+        }
+        ctx.metrics().frameIn();
+        if (!rate.tryAcquire()) {
+            session.close(CLOSE_RATE_LIMITED, "too many frames");
+            return;
+        }
+        if (oversize) {
+            oversize = false;
+            reject(ErrorCode.TOO_LARGE, "frame larger than " + ctx.maxFrameBytes() + " bytes", null);
+            return;
+        }
+        String frame = fragments.toString();
+        fragments.setLength(0);
+        switch (FrameCodec.decode(frame)) {
+            case DecodeResult.Ok ok -> handle(ok.frame());
+            case DecodeResult.Invalid bad -> reject(bad.code(), bad.message(), bad.id());
+        }
+    }
+
+    @Override
+    public void onMessage(WsSession ws, io.helidon.common.buffers.BufferData buffer, boolean last) {
+        if (last) {
+            reject(ErrorCode.BAD_REQUEST, "frames are JSON text, not binary", null);
+        }
+    }
+
+    @Override
+    public void onClose(WsSession ws, int status, String reason) {
+        ended();
+    }
+
+    @Override
+    public void onError(WsSession ws, Throwable t) {
+        LOG.debug("session error for {}", token == null ? "?" : token.user(), t);
+        ended();
+    }
+
+    private void handle(ClientFrame frame) {
+        String me = token.user();
+        long now = System.currentTimeMillis();
+        switch (frame) {
+            case ClientFrame.Send s -> {
+                var written = switch (s.to()) {
+                    case Address.User u -> ctx.publisher().publish(
+                            new UserEvent.Message(u.user(), me, s.id(), s.to(), now, s.body(), s.media()));
+                    case Address.Group g -> ctx.publisher().publish(
+                            new GroupEvent.Message(g.group(), me, s.id(), now, s.body(), s.media()));
+                };
+                written.whenComplete((ok, error) -> session.send(error == null
+                        ? new ServerFrame.Sent(s.id(), now)
+                        : new ServerFrame.Error(ErrorCode.INTERNAL, "not stored, send again", s.id())));
+            }
+            case ClientFrame.Ack a -> ctx.publisher().publish(new UserEvent.Ack(me, device, a.upto(), now));
+            case ClientFrame.Read r -> ctx.publisher().publish(
+                    new UserEvent.Receipt(r.from(), r.id(), me, ReceiptStatus.READ, r.group(), now));
+            case ClientFrame.Typing t -> {
+                if (t.to() instanceof Address.User u) {
+                    ctx.publisher().publish(new UserEvent.Typing(u.user(), me, t.to(), now));
+                }
+                // Typing in groups is not fanned out yet: it would need the group's members.
+            }
+            case ClientFrame.Ping p -> session.send(new ServerFrame.Pong(p.ts()));
+        }
+    }
+
+    private void reject(ErrorCode code, String message, String id) {
+        ctx.metrics().badFrame();
+        session.send(new ServerFrame.Error(code, message, id));
+    }
+
+    private void ended() {
+        if (session == null) {
+            return;
+        }
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+        session.terminate();
+        ctx.sessions().remove(session);
+        // Also when a newer session of the same device replaced this one: the router drops only this id.
+        ctx.publisher().publish(new UserEvent.SessionClosed(session.user(), session.device(), session.id(),
+                ctx.edge(), ctx.epoch(), System.currentTimeMillis()));
+        session = null;
+    }
+}

@@ -1,0 +1,122 @@
+package io.pipechat.edge.session;
+
+import io.helidon.websocket.WsSession;
+import io.pipechat.protocol.frames.FrameCodec;
+import io.pipechat.protocol.frames.ServerFrame;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's WebSocket on this edge, with its own outbound queue drained by its own virtual
+ * thread: a slow or stalled socket blocks only itself, never the delivery consumer or other users.
+ * A socket whose queue overflows is closed with 1013 (try again later); the client reconnects and
+ * the router flushes its unacked mailbox again, so nothing is lost.
+ */
+public final class ClientSession {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
+    public static final int CLOSE_SLOW_CONSUMER = 1013;
+
+    private sealed interface Outbound {
+    }
+
+    private record Text(String text) implements Outbound {
+    }
+
+    private record Close(int code, String reason) implements Outbound {
+    }
+
+    private final String id;
+    private final String user;
+    private final String device;
+    private final WsSession ws;
+    private final BlockingQueue<Outbound> queue;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final Runnable onFrameOut;
+    private final Thread writer;
+
+    public ClientSession(String id, String user, String device, WsSession ws, int queueSize, Runnable onFrameOut) {
+        this.id = id;
+        this.user = user;
+        this.device = device;
+        this.ws = ws;
+        this.queue = new ArrayBlockingQueue<>(queueSize);
+        this.onFrameOut = onFrameOut;
+        this.writer = Thread.ofVirtual().name("ws-out-" + user + "-" + id).start(this::drain);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String device() {
+        return device;
+    }
+
+    public void send(ServerFrame frame) {
+        sendText(FrameCodec.encode(frame));
+    }
+
+    /** Queues an already encoded frame; never blocks the caller. */
+    public void sendText(String text) {
+        if (closing.get()) {
+            return;
+        }
+        if (!queue.offer(new Text(text))) {
+            LOG.warn("closing slow session {} of {}: {} frames queued", id, user, queue.size());
+            closeNow(CLOSE_SLOW_CONSUMER, "too slow");
+        }
+    }
+
+    /** Closes after the frames already queued have been written. */
+    public void close(int code, String reason) {
+        if (closing.compareAndSet(false, true) && !queue.offer(new Close(code, reason))) {
+            closeNow(code, reason);
+        }
+    }
+
+    /** Stops the writer; called when the socket is gone. */
+    public void terminate() {
+        closing.set(true);
+        writer.interrupt();
+    }
+
+    private void closeNow(int code, String reason) {
+        closing.set(true);
+        queue.clear();
+        queue.offer(new Close(code, reason));
+    }
+
+    private void drain() {
+        try {
+            while (true) {
+                Outbound next = queue.take();
+                switch (next) {
+                    case Text t -> {
+                        ws.send(t.text(), true);
+                        onFrameOut.run();
+                    }
+                    case Close c -> {
+                        ws.close(c.code(), c.reason());
+                        return;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            // the socket is gone
+        } catch (RuntimeException e) {
+            LOG.debug("write to session {} of {} failed", id, user, e);
+            try {
+                ws.terminate();
+            } catch (RuntimeException ignored) {
+                // already closed
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package io.pipechat.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pipechat.embedded.EmbeddedKafka;
+import io.pipechat.embedded.KafkaExtension;
+import io.pipechat.embedded.testing.ChatClient;
+import io.pipechat.protocol.Address;
+import io.pipechat.protocol.JsonSerde;
+import io.pipechat.protocol.Topics;
+import io.pipechat.protocol.auth.Hs256Tokens;
+import io.pipechat.protocol.events.Delivery;
+import io.pipechat.protocol.events.EdgeHeartbeat;
+import io.pipechat.protocol.events.UserEvent;
+import io.pipechat.protocol.frames.ServerFrame;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** One real edge on a real broker, without a router: what the edge itself promises. */
+@ExtendWith(KafkaExtension.class)
+class EdgeIT {
+    private static final String SECRET = "edge-it-secret-edge-it-secret-0123456789";
+    private static Topics topics;
+    private static EmbeddedKafka kafka;
+    private static Edge edge;
+    private static String base;
+
+    @BeforeAll
+    static void start(EmbeddedKafka broker) {
+        kafka = broker;
+        topics = KafkaExtension.uniqueTopics();
+        kafka.createTopics(topics, 2, 2);
+        var settings = new java.util.HashMap<>(EdgeConfig.topicKeys(topics));
+        settings.putAll(Map.of(
+                "server.port", "0",
+                "kafka.bootstrap-servers", kafka.bootstrapServers(),
+                "edge.partition", "0",
+                "edge.dev-mode", "true",
+                "edge.token.secret", SECRET,
+                "edge.rate.frames-per-second", "10",
+                "edge.rate.burst", "40"));
+        edge = Edge.start(Edge.config(settings));
+        base = "http://127.0.0.1:" + edge.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        edge.close();
+    }
+
+    private static ChatClient connect(String user) {
+        return connect(user, "default");
+    }
+
+    private static ChatClient connect(String user, String device) {
+        ChatClient c = ChatClient.connect(base, ChatClient.devToken(base, user), device);
+        JsonNode welcome = c.next();
+        assertThat(welcome.get("type").asText()).isEqualTo("welcome");
+        assertThat(welcome.get("user").asText()).isEqualTo(user);
+        return c;
+    }
+
+    @Test
+    void refusesMissingForgedMalformedAndExpiredTokensBeforeTheUpgrade() {
+        Hs256Tokens forger = new Hs256Tokens("not-the-secret-not-the-secret-0123456789");
+        Hs256Tokens past = new Hs256Tokens(SECRET, Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC));
+        assertThat(ChatClient.refusedStatus(base, null)).isEqualTo(401);
+        assertThat(ChatClient.refusedStatus(base, "Bearer " + forger.issue("alice", Duration.ofHours(1)))).isEqualTo(401);
+        assertThat(ChatClient.refusedStatus(base, "Bearer not.a.jwt")).isEqualTo(401);
+        assertThat(ChatClient.refusedStatus(base, "Bearer " + past.issue("alice", Duration.ofHours(1)))).isEqualTo(401);
+        assertThat(ChatClient.refusedStatus(base, "Bearer " + new Hs256Tokens(SECRET).issue("alice", Duration.ofHours(1))))
+                .isEqualTo(101);
+    }
+
+    @Test
+    void writesSendToUserEventsKeyedByRecipientWithSenderFromTokenThenAnswersSent() {
+        String id = "m-" + UUID.randomUUID();
+        try (ChatClient alice = connect("alice")) {
+            alice.send("{\"type\":\"send\",\"id\":\"" + id + "\",\"from\":\"mallory\",\"to\":{\"user\":\"bob\"},\"body\":\"hi\"}");
+            JsonNode sent = alice.next("sent");
+            assertThat(sent.get("id").asText()).isEqualTo(id);
+            assertThat(sent.get("ts").asLong()).isPositive();
+        }
+        List<UserEvent> events = readAll(topics.userEvents(), e -> e instanceof UserEvent.Message m && m.id().equals(id));
+        assertThat(events).hasSize(1);
+        UserEvent.Message m = (UserEvent.Message) events.getFirst();
+        assertThat(m.user()).isEqualTo("bob");
+        assertThat(m.from()).isEqualTo("alice");
+        assertThat(m.to()).isEqualTo(Address.user("bob"));
+        assertThat(m.body()).isEqualTo("hi");
+    }
+
+    @Test
+    void recordsSessionOpenAndCloseAsUserEvents() {
+        String user = "carol-" + UUID.randomUUID().toString().substring(0, 8);
+        connect(user, "phone").close();
+        List<UserEvent> events = readAll(topics.userEvents(), e -> e.user().equals(user), 2);
+        assertThat(events).hasSize(2);
+        assertThat(events.get(0)).isInstanceOfSatisfying(UserEvent.SessionOpened.class, o -> {
+            assertThat(o.device()).isEqualTo("phone");
+            assertThat(o.edge()).isZero();
+        });
+        assertThat(events.get(1)).isInstanceOf(UserEvent.SessionClosed.class);
+        assertThat(((UserEvent.SessionClosed) events.get(1)).session())
+                .isEqualTo(((UserEvent.SessionOpened) events.get(0)).session());
+    }
+
+    @Test
+    void answersMalformedUnknownAndOversizeFramesWithErrorsAndKeepsTheConnection() {
+        try (ChatClient alice = connect("alice2"); ChatClient bob = connect("bob2")) {
+            alice.send("{not json");
+            assertThat(alice.next("error").get("code").asText()).isEqualTo("bad_request");
+            alice.send("{\"type\":\"teleport\"}");
+            assertThat(alice.next("error").get("code").asText()).isEqualTo("bad_request");
+            alice.send("{\"type\":\"send\",\"id\":\"x1\",\"to\":{\"user\":\"bob\"}}");
+            JsonNode noBody = alice.next("error");
+            assertThat(noBody.get("id").asText()).isEqualTo("x1");
+            alice.send("{\"type\":\"send\",\"id\":\"big\",\"to\":{\"user\":\"bob\"},\"body\":\"" + "x".repeat(70_000) + "\"}");
+            assertThat(alice.next("error").get("code").asText()).isEqualTo("too_large");
+
+            alice.send("{\"type\":\"ping\",\"ts\":42}");
+            assertThat(alice.next("pong").get("ts").asLong()).isEqualTo(42);
+            bob.send("{\"type\":\"ping\",\"ts\":7}");
+            assertThat(bob.next("pong").get("ts").asLong()).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void closesConnectionsThatSendFramesTooFastWith4429() {
+        try (ChatClient flooder = connect("flooder"); ChatClient calm = connect("calm")) {
+            for (int i = 0; i < 100 && !flooder.isClosed(); i++) {
+                try {
+                    flooder.send("{\"type\":\"ping\"}");
+                } catch (RuntimeException closedAlready) {
+                    break;
+                }
+            }
+            assertThat(flooder.closeCode()).isEqualTo(4429);
+            calm.send("{\"type\":\"ping\",\"ts\":1}");
+            assertThat(calm.next("pong").get("ts").asLong()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void pushesRecordsOfItsOwnDeliveryPartitionOnly() {
+        try (ChatClient dave = connect("dave"); var producer = producer()) {
+            ServerFrame.Msg other = new ServerFrame.Msg(1, "elsewhere", "x", Address.user("dave"), 1, "not for edge 0", null);
+            ServerFrame.Msg mine = new ServerFrame.Msg(2, "here", "x", Address.user("dave"), 1, "for edge 0", null);
+            producer.send(new ProducerRecord<>(topics.deliveries(), 1, "dave", new Delivery.Frame("dave", null, other)));
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "dave", new Delivery.Frame("dave", null, mine)));
+            producer.flush();
+            JsonNode msg = dave.next("msg");
+            assertThat(msg.get("id").asText()).isEqualTo("here");
+            assertThat(msg.get("seq").asLong()).isEqualTo(2);
+            assertThat(dave.drain("msg", Duration.ofMillis(500))).isEmpty();
+        }
+    }
+
+    @Test
+    void closesTheSessionNamedByACloseDelivery() {
+        try (ChatClient erin = connect("erin"); var producer = producer()) {
+            UserEvent.SessionOpened opened = (UserEvent.SessionOpened) readAll(topics.userEvents(),
+                    e -> e.user().equals("erin") && e instanceof UserEvent.SessionOpened, 1).getFirst();
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "erin",
+                    new Delivery.Close("erin", opened.session(), 4409, "connected elsewhere")));
+            producer.flush();
+            assertThat(erin.closeCode()).isEqualTo(4409);
+        }
+    }
+
+    @Test
+    void replacesASessionOfTheSameDeviceWith4409() {
+        try (ChatClient first = connect("frank", "laptop"); ChatClient second = connect("frank", "laptop")) {
+            assertThat(first.closeCode()).isEqualTo(4409);
+            second.send("{\"type\":\"ping\",\"ts\":3}");
+            assertThat(second.next("pong").get("ts").asLong()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void publishesHeartbeatsWithItsEpoch() {
+        var beats = new ArrayList<EdgeHeartbeat>();
+        try (var consumer = consumer()) {
+            TopicPartition p = new TopicPartition(topics.edges(), 0);
+            consumer.assign(List.of(p));
+            consumer.seekToBeginning(List.of(p));
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            var de = JsonSerde.deserializer(EdgeHeartbeat.class);
+            while (beats.size() < 2 && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> beats.add(de.deserialize(r.topic(), r.value().getBytes())));
+            }
+        }
+        assertThat(beats).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(beats).allSatisfy(b -> {
+            assertThat(b.edge()).isZero();
+            assertThat(b.up()).isTrue();
+            assertThat(b.epoch()).isEqualTo(beats.getFirst().epoch());
+        });
+    }
+
+    @Test
+    void servesHealthAndMetrics() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        try (ChatClient ignored = connect("gina")) {
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/observe/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isIn(200, 204);
+            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/observe/metrics"))
+                    .header("Accept", "text/plain").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.body()).contains("pipechat_edge_connections").contains("pipechat_edge_frames_in");
+        }
+    }
+
+    private static KafkaProducer<String, Delivery> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                new StringSerializer(), JsonSerde.<Delivery>serializer());
+    }
+
+    private static KafkaConsumer<String, String> consumer() {
+        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                new StringDeserializer(), new StringDeserializer());
+    }
+
+    private static List<UserEvent> readAll(String topic, java.util.function.Predicate<UserEvent> matching) {
+        return readAll(topic, matching, 1);
+    }
+
+    /** Reads the topic from the beginning until {@code atLeast} matching events came (or 10 s passed). */
+    private static List<UserEvent> readAll(String topic, java.util.function.Predicate<UserEvent> matching, int atLeast) {
+        var de = JsonSerde.deserializer(UserEvent.class);
+        List<UserEvent> out = new ArrayList<>();
+        try (var consumer = consumer()) {
+            List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (out.size() < atLeast && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    UserEvent e = de.deserialize(topic, r.value().getBytes());
+                    if (matching.test(e)) {
+                        assertThat(r.key()).isEqualTo(e.user());
+                        out.add(e);
+                    }
+                });
+            }
+            // Anything more that matches within a short while counts too (duplicates must show).
+            consumer.poll(Duration.ofMillis(300)).forEach(r -> {
+                UserEvent e = de.deserialize(topic, r.value().getBytes());
+                if (matching.test(e)) {
+                    out.add(e);
+                }
+            });
+        }
+        return out;
+    }
+}
