@@ -45,9 +45,11 @@ public final class Edge implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Sessions sessions;
     private final WebServer server;
+    private final Groups groups;
 
     private Edge(EdgeConfig config, EventPublisher publisher, DeliveryConsumer deliveries, Heartbeat heartbeat,
-                 ScheduledExecutorService timers, Sessions sessions, WebServer server) {
+                 ScheduledExecutorService timers, Sessions sessions, WebServer server, Groups groups) {
+        this.groups = groups;
         this.config = config;
         this.publisher = publisher;
         this.deliveries = deliveries;
@@ -90,6 +92,8 @@ public final class Edge implements AutoCloseable {
                 edge.partition(), sessions, metrics);
         Heartbeat heartbeat = new Heartbeat(edge.partition(), epoch, publisher, timers, edge.heartbeatInterval());
 
+        Groups groups = Groups.start(config, tokens);
+
         ChatEndpoint.Context ws = new ChatEndpoint.Context(edge.partition(), epoch, tokens, publisher, sessions,
                 metrics, timers, edge.maxFrameBytes(), edge.framesPerSecond(), edge.frameBurst(),
                 edge.outboundQueue());
@@ -99,6 +103,7 @@ public final class Edge implements AutoCloseable {
         builder.addFeature(ObserveFeature.create());
         builder.routing(routing -> {
             routing.get("/v1/ws", (req, res) -> refuseWithoutUpgrade(tokens, req, res));
+            groups.service().ifPresent(service -> routing.register("/v1/groups", service));
             if (edge.devMode()) {
                 routing.register("/v1/dev/token", new DevTokenService(tokens, edge.devTokenTtl()));
             }
@@ -107,7 +112,7 @@ public final class Edge implements AutoCloseable {
         builder.addRouting(WsRouting.builder().endpoint("/v1/ws", () -> new ChatEndpoint(ws)));
         WebServer server = builder.build().start();
         LOG.info("edge {} (epoch {}) listening on port {}", edge.partition(), epoch, server.port());
-        return new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server);
+        return new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server, groups);
     }
 
     /**
@@ -143,6 +148,19 @@ public final class Edge implements AutoCloseable {
     }
 
     /**
+     * Stops as a crashed process would: nothing more reaches Kafka (no session-closed events, no
+     * final heartbeat), so the router only learns from the heartbeat going stale. For failure tests.
+     */
+    public void halt() {
+        heartbeat.cancel();
+        publisher.close();
+        server.stop();
+        deliveries.close();
+        timers.shutdownNow();
+        groups.close();
+    }
+
+    /**
      * Stops accepting connections, closes the sessions (clients reconnect elsewhere), says in the last
      * heartbeat that this edge is down, and stops consuming.
      */
@@ -156,5 +174,6 @@ public final class Edge implements AutoCloseable {
         deliveries.close();
         publisher.close();
         timers.shutdownNow();
+        groups.close();
     }
 }

@@ -37,6 +37,11 @@ public final class Heartbeat implements AutoCloseable {
         return new EdgeHeartbeat(edge, epoch, System.currentTimeMillis(), up);
     }
 
+    /** Stops beating without a last word, as a crash would. */
+    public void cancel() {
+        task.cancel(false);
+    }
+
     /** The last beat says the edge is down, so its sessions count as offline at once. */
     @Override
     public void close() {

@@ -1,0 +1,201 @@
+package io.pipechat.local;
+
+import io.pipechat.edge.Edge;
+import io.pipechat.edge.EdgeConfig;
+import io.pipechat.embedded.EmbeddedKafka;
+import io.pipechat.protocol.Topics;
+import io.pipechat.router.Router;
+import io.pipechat.router.RouterConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole system in one JVM on embedded infrastructure: a Kafka broker, the router and one or
+ * more edges. Everything it keeps lives under one data directory ({@code kafka/}, {@code router/})
+ * and survives a restart; a temporary directory is used (and deleted) when none is given.
+ *
+ * <p>Used by {@link LocalMain} (the README's run command) and by the end-to-end tests, so the tests
+ * exercise exactly what a person runs.
+ */
+public final class LocalStack implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
+
+    /**
+     * @param dataDir    where everything is kept; null for a temporary directory
+     * @param fresh      delete what {@code dataDir} holds before starting
+     * @param httpPort   the first edge's port (edge {@code i} listens on {@code httpPort + i}); 0 for free ports
+     * @param kafkaPort  the broker's client port; 0 for a free one
+     * @param edges      how many edges (each owns one partition of {@code chat.deliveries})
+     * @param partitions partitions of {@code chat.user-events} and {@code chat.group-events}
+     * @param router     router settings
+     * @param edgeSettings extra edge configuration keys (see the edge's {@code application.yaml})
+     */
+    public record Options(Path dataDir, boolean fresh, int httpPort, int kafkaPort, int edges, int partitions,
+                          RouterConfig router, Map<String, String> edgeSettings) {
+
+        public static Options defaults() {
+            return new Options(Path.of("data"), false, 8080, 9092, 1, 4, RouterConfig.defaults(), Map.of());
+        }
+
+        /** Temporary data, free ports: for tests. */
+        public static Options ephemeral(int edges) {
+            return new Options(null, false, 0, 0, edges, 4, RouterConfig.defaults(), Map.of());
+        }
+
+        public Options withRouter(RouterConfig r) {
+            return new Options(dataDir, fresh, httpPort, kafkaPort, edges, partitions, r, edgeSettings);
+        }
+
+        public Options withEdgeSettings(Map<String, String> s) {
+            return new Options(dataDir, fresh, httpPort, kafkaPort, edges, partitions, router, s);
+        }
+    }
+
+    private final Options options;
+    private final Path dataDir;
+    private final boolean temporary;
+    private final Topics topics = Topics.defaults();
+    private final EmbeddedKafka kafka;
+    private final List<Edge> edges = Collections.synchronizedList(new ArrayList<>());
+    private volatile Router router;
+
+    private LocalStack(Options options, Path dataDir, boolean temporary, EmbeddedKafka kafka) {
+        this.options = options;
+        this.dataDir = dataDir;
+        this.temporary = temporary;
+        this.kafka = kafka;
+    }
+
+    public static LocalStack start(Options options) {
+        long t0 = System.nanoTime();
+        boolean temporary = options.dataDir() == null;
+        Path dataDir;
+        try {
+            dataDir = temporary ? Files.createTempDirectory("pipechat-local") : options.dataDir().toAbsolutePath();
+            if (options.fresh() && !temporary) {
+                deleteRecursively(dataDir);
+            }
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), options.kafkaPort());
+        LocalStack stack = new LocalStack(options, dataDir, temporary, kafka);
+        try {
+            kafka.createTopics(stack.topics, options.partitions(), Math.max(options.edges(), 2));
+            stack.startRouter();
+            for (int i = 0; i < options.edges(); i++) {
+                stack.startEdge(i);
+            }
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+        LOG.info("stack up in {} ms", Duration.ofNanos(System.nanoTime() - t0).toMillis());
+        return stack;
+    }
+
+    /** Starts (or restarts) the router on the stack's state directory. */
+    public Router startRouter() {
+        router = Router.start(options.router(), kafka.bootstrapServers(), topics, dataDir.resolve("router"));
+        return router;
+    }
+
+    public void stopRouter() {
+        Router r = router;
+        router = null;
+        if (r != null) {
+            r.close();
+        }
+    }
+
+    /** Starts edge {@code index} (its delivery partition); the same index can be started again after it stopped. */
+    public Edge startEdge(int index) {
+        Map<String, String> settings = new HashMap<>(EdgeConfig.topicKeys(topics));
+        settings.put("server.port", Integer.toString(options.httpPort() == 0 ? 0 : options.httpPort() + index));
+        settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        settings.put("edge.partition", Integer.toString(index));
+        settings.put("edge.dev-mode", "true");
+        settings.putAll(options.edgeSettings());
+        Edge edge = Edge.start(Edge.config(settings));
+        synchronized (edges) {
+            edges.removeIf(e -> e.config().partition() == index);
+            edges.add(edge);
+        }
+        return edge;
+    }
+
+    public Edge edge(int index) {
+        synchronized (edges) {
+            return edges.stream().filter(e -> e.config().partition() == index).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no edge " + index));
+        }
+    }
+
+    /** The HTTP base URL of edge {@code index}, e.g. {@code http://127.0.0.1:8080}. */
+    public String url(int index) {
+        return "http://127.0.0.1:" + edge(index).port();
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public Topics topics() {
+        return topics;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    /** Stops in the reverse order of start: edges, router, broker. */
+    @Override
+    public void close() {
+        List<Edge> running;
+        synchronized (edges) {
+            running = new ArrayList<>(edges);
+            edges.clear();
+        }
+        running.forEach(LocalStack::quietly);
+        stopRouter();
+        kafka.close();
+        if (temporary) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    private static void quietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("error while stopping {}", c, e);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
