@@ -8,6 +8,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.staticcontent.StaticContentFeature;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
 import io.pipechat.edge.auth.BearerTokens;
@@ -101,6 +102,9 @@ public final class Edge implements AutoCloseable {
         // Frames up to 4x the limit are read and answered with too_large; larger ones close the socket (1009).
         builder.addProtocol(WsConfig.builder().name("websocket").maxFrameLength(4 * edge.maxFrameBytes()).build());
         builder.addFeature(ObserveFeature.create());
+        // The web client: plain files, no build step.
+        builder.addFeature(StaticContentFeature.create(s -> s.addClasspath(cp -> cp
+                .location("web").context("/").welcome("index.html"))));
         builder.routing(routing -> {
             routing.get("/v1/ws", (req, res) -> refuseWithoutUpgrade(tokens, req, res));
             groups.service().ifPresent(service -> routing.register("/v1/groups", service));

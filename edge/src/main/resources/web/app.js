@@ -1,0 +1,444 @@
+// The pipechat web client: plain ES modules, no build step. Speaks PROTOCOL.md over /v1/ws.
+//
+// Delivery contract kept here: every msg/receipt frame is stored (localStorage) before it is
+// acked; frames whose seq was already seen are dropped, so redeliveries after a reconnect never
+// show twice; messages still waiting for `sent` are sent again (same id) after a reconnect.
+import {seal, open, shrinkImage} from './media.js';
+
+const $ = id => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const e = document.createElement(tag);
+  Object.assign(e, props);
+  for (const c of children) if (c != null) e.append(c);
+  return e;
+};
+
+// ---- session and persistent state ----------------------------------------------------------
+let session = JSON.parse(localStorage.getItem('pipechat.session') || 'null');
+let device = sessionStorage.getItem('pipechat.device');
+if (!device) {
+  device = 'web-' + Math.random().toString(36).slice(2, 10);
+  sessionStorage.setItem('pipechat.device', device);
+}
+
+let state = {lastSeq: 0, convs: {}};   // convs: key -> {key, kind, id, title, messages, unread, members}
+let current = null;                    // key of the open conversation
+const typingUntil = {};                // key -> {from, until}
+
+const stateKey = () => `pipechat.state.${session.user}`;
+const load = () => { state = JSON.parse(localStorage.getItem(stateKey()) || '{"lastSeq":0,"convs":{}}'); };
+const save = () => localStorage.setItem(stateKey(), JSON.stringify(state));
+
+function conv(kind, id, title) {
+  const key = (kind === 'group' ? 'g:' : 'u:') + id;
+  if (!state.convs[key]) state.convs[key] = {key, kind, id, title: title || id, messages: [], unread: 0};
+  if (title) state.convs[key].title = title;
+  return state.convs[key];
+}
+
+// ---- connection ----------------------------------------------------------------------------
+let ws = null;
+let backoff = 500;
+let pingTimer = null;
+let ackTimer = null;
+let stopped = false;
+
+function connect() {
+  if (stopped) return;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  ws = new WebSocket(`${scheme}://${location.host}/v1/ws?access_token=${encodeURIComponent(session.token)}&device=${device}`);
+  ws.onopen = () => { backoff = 500; };
+  ws.onmessage = e => handle(JSON.parse(e.data));
+  ws.onclose = e => {
+    clearInterval(pingTimer);
+    setStatus('offline');
+    if (e.code === 4401 || e.code === 1008) { signOut('Your session expired: sign in again.'); return; }
+    if (e.code === 4409) { setStatus('open in another window'); return; }
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 8000);
+  };
+}
+
+function send(frame) {
+  if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(frame)); return true; }
+  return false;
+}
+
+function setStatus(text) {
+  $('status').textContent = text;
+  $('status').classList.toggle('online', text === 'online');
+}
+
+function scheduleAck() {
+  clearTimeout(ackTimer);
+  ackTimer = setTimeout(() => send({type: 'ack', upto: state.lastSeq}), 100);
+}
+
+// ---- frames from the server ----------------------------------------------------------------
+function handle(f) {
+  switch (f.type) {
+    case 'welcome':
+      setStatus('online');
+      pingTimer = setInterval(() => send({type: 'ping', ts: Date.now()}), 25000);
+      resendPending();
+      break;
+    case 'sent':
+      updateMine(f.id, m => { if (m.status === 'pending') m.status = 'sent'; m.ts = f.ts; });
+      break;
+    case 'msg':
+      if (f.seq <= state.lastSeq) { scheduleAck(); return; }
+      state.lastSeq = f.seq;
+      receive(f);
+      save();
+      scheduleAck();
+      break;
+    case 'receipt':
+      if (f.seq <= state.lastSeq) { scheduleAck(); return; }
+      state.lastSeq = f.seq;
+      applyReceipt(f);
+      save();
+      scheduleAck();
+      break;
+    case 'typing': {
+      const key = f.to.group ? 'g:' + f.to.group : 'u:' + f.from;
+      typingUntil[key] = {from: f.from, until: Date.now() + 4000};
+      renderTyping();
+      setTimeout(renderTyping, 4100);
+      break;
+    }
+    case 'error':
+      if (f.id) updateMine(f.id, m => { m.status = 'failed'; m.error = f.message; });
+      else console.warn('server says', f);
+      break;
+  }
+}
+
+function receive(f) {
+  const c = f.to.group ? conv('group', f.to.group) : conv('user', f.from === session.user ? f.to.user : f.from);
+  if (c.messages.some(m => m.id === f.id && m.from === f.from)) return;
+  c.messages.push({id: f.id, from: f.from, mine: f.from === session.user, body: f.body, media: f.media, ts: f.ts, seq: f.seq});
+  const visible = current === c.key && document.visibilityState === 'visible';
+  if (!visible) c.unread++;
+  render();
+  if (visible) markRead(c);
+}
+
+function applyReceipt(f) {
+  const c = state.convs[f.group ? 'g:' + f.group : 'u:' + f.by];
+  const m = c && c.messages.find(x => x.mine && x.id === f.id);
+  if (!m) return;
+  m.deliveredBy = [...new Set([...(m.deliveredBy || []), f.by])];
+  if (f.status === 'read') m.readBy = [...new Set([...(m.readBy || []), f.by])];
+  renderMessages();
+}
+
+function updateMine(id, change) {
+  for (const c of Object.values(state.convs)) {
+    const m = c.messages.find(x => x.mine && x.id === id);
+    if (m) { change(m); save(); renderMessages(); return; }
+  }
+}
+
+function resendPending() {
+  for (const c of Object.values(state.convs)) {
+    for (const m of c.messages) {
+      if (m.mine && m.status === 'pending') send(outgoing(c, m));
+    }
+  }
+}
+
+function markRead(c) {
+  let changed = false;
+  for (const m of c.messages) {
+    if (!m.mine && !m.readSent) {
+      send(c.kind === 'group' ? {type: 'read', id: m.id, from: m.from, group: c.id} : {type: 'read', id: m.id, from: m.from});
+      m.readSent = true;
+      changed = true;
+    }
+  }
+  c.unread = 0;
+  if (changed) save();
+}
+
+// ---- sending -------------------------------------------------------------------------------
+const newId = () => crypto.randomUUID();
+const outgoing = (c, m) => ({type: 'send', id: m.id, to: c.kind === 'group' ? {group: c.id} : {user: c.id},
+  ...(m.body ? {body: m.body} : {}), ...(m.media ? {media: m.media} : {})});
+
+function sendMessage(c, body, media) {
+  const m = {id: newId(), from: session.user, mine: true, body, media, ts: Date.now(), status: 'pending'};
+  c.messages.push(m);
+  save();
+  send(outgoing(c, m));
+  render();
+}
+
+async function sendFile(c, file) {
+  let bytes = new Uint8Array(await file.arrayBuffer());
+  let mime = file.type || 'application/octet-stream';
+  const smaller = await shrinkImage(file);
+  if (smaller) ({bytes, mime} = smaller);
+  const sealed = await seal(bytes, mime);
+  const url = `/v1/media/${sealed.id}`;
+  const head = await fetch(url, {method: 'HEAD'});
+  if (head.status !== 200) {
+    const put = await fetch(url, {method: 'PUT', body: sealed.blob, headers: {Authorization: `Bearer ${session.token}`, 'Content-Type': 'application/octet-stream'}});
+    if (!put.ok) throw new Error(`upload failed: HTTP ${put.status}`);
+  }
+  sendMessage(c, $('text').value.trim() || undefined, {id: sealed.id, mime, size: sealed.size, key: sealed.key, name: file.name});
+  $('text').value = '';
+}
+
+const mediaUrls = {};
+async function mediaUrl(media) {
+  if (!mediaUrls[media.id]) {
+    mediaUrls[media.id] = (async () => {
+      const res = await fetch(`/v1/media/${media.id}`);
+      if (!res.ok) throw new Error(`download failed: HTTP ${res.status}`);
+      const plain = await open(media.id, new Uint8Array(await res.arrayBuffer()), media.key, media.size);
+      return URL.createObjectURL(new Blob([plain], {type: media.mime}));
+    })();
+  }
+  return mediaUrls[media.id];
+}
+
+// ---- HTTP API ------------------------------------------------------------------------------
+async function api(method, path, body) {
+  const res = await fetch(path, {method, headers: {Authorization: `Bearer ${session.token}`, 'Content-Type': 'application/json'},
+    body: body === undefined ? undefined : JSON.stringify(body)});
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (res.status === 401) { signOut('Sign in again.'); throw new Error('unauthorized'); }
+  if (!res.ok) throw new Error(data && data.message ? data.message : `HTTP ${res.status}`);
+  return data;
+}
+
+async function loadGroups() {
+  try {
+    for (const g of await api('GET', '/v1/groups')) conv('group', g.id, g.name);
+    save();
+    render();
+  } catch (e) {
+    console.warn('groups unavailable', e);
+  }
+}
+
+async function showMembers(c) {
+  const g = await api('GET', `/v1/groups/${c.id}`);
+  c.members = g.members;
+  c.title = g.name;
+  const list = $('member-list');
+  list.replaceChildren();
+  const iAmAdmin = g.admins.includes(session.user);
+  for (const u of g.members) {
+    const li = el('li', {}, u + (g.admins.includes(u) ? ' (admin)' : ''));
+    if (iAmAdmin && u !== session.user) {
+      const rm = el('button', {type: 'button', className: 'link', textContent: 'remove'});
+      rm.setAttribute('aria-label', `Remove ${u}`);
+      rm.onclick = async () => { await api('DELETE', `/v1/groups/${c.id}/members/${u}`); showMembers(c); };
+      li.append(' ', rm);
+    }
+    list.append(li);
+  }
+  $('add-member').hidden = !iAmAdmin;
+}
+
+// ---- rendering -----------------------------------------------------------------------------
+function lastLine(c) {
+  const m = c.messages[c.messages.length - 1];
+  if (!m) return '';
+  return (m.media ? '📎 ' : '') + (m.body || m.media?.name || '');
+}
+
+function render() {
+  const list = $('conversations');
+  list.replaceChildren();
+  const convs = Object.values(state.convs).sort((a, b) =>
+    ((b.messages.at(-1)?.ts) || 0) - ((a.messages.at(-1)?.ts) || 0));
+  for (const c of convs) {
+    const b = el('button', {type: 'button'},
+      el('span', {}, el('strong', {textContent: c.kind === 'group' ? '👥 ' + c.title : c.title}),
+        el('span', {className: 'preview', textContent: lastLine(c)})),
+      c.unread ? el('span', {className: 'unread', textContent: String(c.unread)}) : null);
+    b.dataset.key = c.key;
+    b.setAttribute('aria-current', String(c.key === current));
+    if (c.unread) b.setAttribute('aria-label', `${c.title}, ${c.unread} unread`);
+    b.onclick = () => openConv(c.key);
+    list.append(el('li', {}, b));
+  }
+  renderMessages();
+}
+
+function ticks(c, m) {
+  if (m.status === 'failed') return el('span', {className: 'ticks', textContent: '⚠', title: m.error || 'failed'});
+  if (m.status === 'pending') return el('span', {className: 'ticks', textContent: '🕓', title: 'sending'});
+  const others = c.kind === 'group' ? Math.max(1, (c.members?.length || 2) - 1) : 1;
+  const read = (m.readBy || []).length >= others;
+  const delivered = (m.deliveredBy || []).length >= others;
+  const t = el('span', {className: 'ticks' + (read ? ' read' : ''), textContent: delivered || read ? '✓✓' : '✓'});
+  t.title = read ? 'read' : delivered ? 'delivered' : 'sent';
+  return t;
+}
+
+function renderMessages() {
+  const c = current && state.convs[current];
+  const ol = $('messages');
+  $('composer').hidden = !c;
+  $('members-toggle').hidden = !c || c.kind !== 'group';
+  if (!c) { ol.replaceChildren(); return; }
+  $('chat-title').textContent = c.kind === 'group' ? '👥 ' + c.title : c.title;
+  const atBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 40;
+  ol.replaceChildren();
+  for (const m of c.messages) {
+    const li = el('li', {className: 'msg' + (m.mine ? ' mine' : '')});
+    li.dataset.id = m.id;
+    if (m.mine) li.dataset.status = m.status === 'sent' ? (ticks(c, m).title) : m.status;
+    if (c.kind === 'group' && !m.mine) li.append(el('div', {className: 'from', textContent: m.from}));
+    if (m.media) li.append(mediaElement(m.media));
+    if (m.body) li.append(el('div', {className: 'body', textContent: m.body}));
+    const time = new Date(m.ts).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
+    li.append(el('div', {className: 'meta'}, time, m.mine ? ticks(c, m) : null));
+    ol.append(li);
+  }
+  if (atBottom) ol.scrollTop = ol.scrollHeight;
+  renderTyping();
+}
+
+function mediaElement(media) {
+  const holder = el('div', {className: 'media', textContent: `📎 ${media.name || media.mime} (loading…)`});
+  mediaUrl(media).then(url => {
+    if (media.mime.startsWith('image/')) {
+      holder.replaceChildren(el('img', {src: url, alt: media.name || 'photo'}));
+    } else {
+      holder.replaceChildren(el('a', {href: url, download: media.name || 'file', textContent: `📎 ${media.name || 'file'}`}));
+    }
+  }).catch(e => { holder.textContent = `📎 ${media.name || 'file'}: ${e.message}`; });
+  return holder;
+}
+
+function renderTyping() {
+  const t = current && typingUntil[current];
+  $('typing').textContent = t && t.until > Date.now() ? `${t.from} is typing…` : '';
+}
+
+function openConv(key) {
+  current = key;
+  const c = state.convs[key];
+  document.querySelector('.app').classList.add('in-chat');
+  $('members').hidden = true;
+  markRead(c);
+  if (c.kind === 'group') api('GET', `/v1/groups/${c.id}`).then(g => { c.members = g.members; c.title = g.name; render(); }).catch(() => {});
+  render();
+  $('messages').scrollTop = $('messages').scrollHeight;
+  $('text').focus();
+}
+
+// ---- sign in / out -------------------------------------------------------------------------
+function start() {
+  $('signin').hidden = true;
+  $('app').hidden = false;
+  $('me-name').textContent = session.user;
+  load();
+  render();
+  stopped = false;
+  connect();
+  loadGroups();
+}
+
+function signOut(message) {
+  stopped = true;
+  if (ws) ws.close();
+  localStorage.removeItem('pipechat.session');
+  session = null;
+  current = null;
+  $('app').hidden = true;
+  $('signin').hidden = false;
+  if (message) alert(message);
+}
+
+$('signin-form').onsubmit = async e => {
+  e.preventDefault();
+  const user = $('signin-name').value.trim();
+  const res = await fetch('/v1/dev/token', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({user})});
+  if (!res.ok) { alert('Sign-in failed: ' + res.status); return; }
+  session = await res.json();
+  localStorage.setItem('pipechat.session', JSON.stringify({user: session.user, token: session.token}));
+  start();
+};
+$('signout').onclick = () => signOut();
+$('new-chat').onsubmit = e => {
+  e.preventDefault();
+  const c = conv('user', $('new-chat-user').value.trim());
+  $('new-chat-user').value = '';
+  save();
+  openConv(c.key);
+};
+$('new-group').onsubmit = async e => {
+  e.preventDefault();
+  const members = $('new-group-members').value.split(',').map(s => s.trim()).filter(Boolean);
+  try {
+    const g = await api('POST', '/v1/groups', {name: $('new-group-name').value.trim(), members});
+    const c = conv('group', g.id, g.name);
+    save();
+    $('new-group').reset();
+    $('new-group').closest('details').open = false;
+    openConv(c.key);
+  } catch (err) {
+    alert('Could not create the group: ' + err.message);
+  }
+};
+$('composer').onsubmit = e => {
+  e.preventDefault();
+  const text = $('text').value.trim();
+  if (!text || !current) return;
+  $('text').value = '';
+  sendMessage(state.convs[current], text);
+};
+let lastTyping = 0;
+$('text').oninput = () => {
+  const c = current && state.convs[current];
+  if (c && c.kind === 'user' && Date.now() - lastTyping > 2500) {
+    lastTyping = Date.now();
+    send({type: 'typing', to: {user: c.id}});
+  }
+};
+$('attach').onchange = async () => {
+  const file = $('attach').files[0];
+  $('attach').value = '';
+  if (!file || !current) return;
+  try {
+    await sendFile(state.convs[current], file);
+  } catch (err) {
+    alert('Could not send the file: ' + err.message);
+  }
+};
+$('members-toggle').onclick = () => {
+  const panel = $('members');
+  panel.hidden = !panel.hidden;
+  if (!panel.hidden) showMembers(state.convs[current]).catch(err => alert(err.message));
+};
+$('add-member').onsubmit = async e => {
+  e.preventDefault();
+  const c = state.convs[current];
+  try {
+    await api('POST', `/v1/groups/${c.id}/members`, {user: $('add-member-user').value.trim()});
+    $('add-member-user').value = '';
+    showMembers(c);
+  } catch (err) {
+    alert(err.message);
+  }
+};
+$('leave-group').onclick = async () => {
+  const c = state.convs[current];
+  if (!confirm(`Leave ${c.title}?`)) return;
+  await api('DELETE', `/v1/groups/${c.id}/members/${session.user}`);
+  delete state.convs[c.key];
+  current = null;
+  save();
+  render();
+};
+$('back').onclick = () => { current = null; document.querySelector('.app').classList.remove('in-chat'); render(); };
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && current) { markRead(state.convs[current]); render(); }
+});
+
+if (session) start(); else $('signin').hidden = false;
