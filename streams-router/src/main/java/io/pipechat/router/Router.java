@@ -1,0 +1,116 @@
+package io.pipechat.router;
+
+import io.pipechat.protocol.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The router application: configures Kafka Streams for {@link RouterTopology} and runs it until
+ * {@link #close()}. Used by {@link RouterMain} and, in one JVM with everything else, by {@code local}.
+ *
+ * <p>Kafka Streams settings ({@link #streamsConfig}):
+ * <ul>
+ *   <li>{@code processing.guarantee=exactly_once_v2}: a mailbox entry, its seq counter, and the
+ *       deliveries/receipts/push requests it causes commit together or not at all, so a crash
+ *       can neither lose a stored message nor hand out a seq twice. Needs a broker whose
+ *       transaction log is available (the embedded broker runs it with replication factor 1).
+ *   <li>{@code commit.interval.ms} from {@link RouterConfig#commitInterval()} (100 ms default): it
+ *       bounds the delivery latency the router adds, see there.
+ *   <li>{@code deserialization.exception.handler=LogAndContinueExceptionHandler}: a record that is
+ *       not a readable {@code UserEvent} is logged, counted ({@code dropped-records}) and skipped.
+ *   <li>{@code num.standby.replicas} from the config; {@code state.dir} as given.
+ *   <li>producer {@code linger.ms=5}: records are flushed at each commit anyway; a short linger
+ *       lets the commit find them already sent.
+ * </ul>
+ * A stream thread that dies of an unexpected error is replaced (its tasks restart from the last
+ * commit), so the service keeps running.
+ */
+public final class Router implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+
+    /** How long {@link #close()} waits for the stream threads to commit and leave the group. */
+    public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final KafkaStreams streams;
+
+    private Router(KafkaStreams streams) {
+        this.streams = streams;
+    }
+
+    /**
+     * Builds and starts the router; returns at once (see {@link #awaitRunning}). The topics must
+     * exist; {@code chat.deliveries} needs one partition per edge.
+     *
+     * @param stateDir where RocksDB stores live; an empty directory is restored from the changelogs
+     */
+    public static Router start(RouterConfig config, String bootstrapServers, Topics topics, Path stateDir) {
+        KafkaStreams streams = new KafkaStreams(RouterTopology.build(topics, config),
+                streamsConfig(config, bootstrapServers, stateDir));
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("router stream thread failed; replacing it", e);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> LOG.info("router {} -> {}", before, now));
+        streams.start();
+        LOG.info("router {} started on {} (state in {})", config.applicationId(), bootstrapServers, stateDir);
+        return new Router(streams);
+    }
+
+    public static Properties streamsConfig(RouterConfig config, String bootstrapServers, Path stateDir) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                LogAndContinueExceptionHandler.class.getName());
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, Integer.toString(config.standbyReplicas()));
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
+        return p;
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    /** Waits until the router is {@code RUNNING} (stores restored, partitions assigned). */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (streams.state() != KafkaStreams.State.RUNNING) {
+            if (System.nanoTime() > deadline || !streams.state().isRunningOrRebalancing()
+                    && streams.state() != KafkaStreams.State.CREATED) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
+    }
+
+    /** Kafka Streams' metrics, including the router's own ({@link UserEventProcessor}). */
+    public Map<MetricName, ? extends Metric> metrics() {
+        return streams.metrics();
+    }
+
+    /** Commits, leaves the consumer group (so a successor starts at once) and closes the stores. */
+    @Override
+    public void close() {
+        boolean clean = streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(CLOSE_TIMEOUT));
+        if (!clean) {
+            LOG.warn("router did not close within {}", CLOSE_TIMEOUT);
+        }
+    }
+}

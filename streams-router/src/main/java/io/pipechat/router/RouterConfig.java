@@ -1,0 +1,160 @@
+package io.pipechat.router;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The router's own settings. Every field has a default ({@link #defaults()}) that runs the embedded
+ * stack; {@link #from(Function)} reads the keys below (e.g. from system properties or environment
+ * variables) and keeps the default for every key that is absent.
+ *
+ * <p>Durations are written {@code 500ms}, {@code 10s}, {@code 1m}, {@code 24h}, {@code 30d}, or in
+ * ISO-8601 ({@code PT10S}).
+ *
+ * @param applicationId     {@code router.application-id}, default {@code pipechat-router}: the Kafka
+ *                          Streams application id (consumer group, prefix of changelog topics)
+ * @param retention         {@code router.retention}, default 30 days: mailbox entries older than this
+ *                          are deleted even if never acked (PROTOCOL.md delivery guarantees)
+ * @param dedupWindow       {@code router.dedup-window}, default 24 h: a second message with the same
+ *                          (recipient, sender, client id) within this window is dropped
+ * @param edgeTimeout       {@code router.edge-timeout}, default 10 s: a session is offline when its
+ *                          edge's newest heartbeat is older than this (edges beat every ~2 s)
+ * @param retentionInterval {@code router.retention-interval}, default 1 min: how often the retention
+ *                          punctuator (wall-clock) runs
+ * @param pushQuietPeriod   {@code router.push-quiet-period}, default 10 min: at most one push request
+ *                          per offline user per period; reset when the user opens a session
+ * @param standbyReplicas   {@code router.standby-replicas}, default 0: Kafka Streams
+ *                          {@code num.standby.replicas} (warm copies of the stores on other instances)
+ * @param commitInterval    {@code router.commit-interval}, default 100 ms: Kafka Streams
+ *                          {@code commit.interval.ms}. With exactly-once every commit ends a Kafka
+ *                          transaction, and edges read {@code chat.deliveries} {@code read_committed},
+ *                          so a delivery becomes visible only at the commit that follows it: this
+ *                          interval bounds the router's share of delivery latency (50 ms on average).
+ *                          100 ms is Kafka Streams' own exactly-once default; it costs ten
+ *                          transactions per second per stream thread, cheap for the broker. Lower
+ *                          it for latency, raise it for throughput (larger transactions).
+ */
+public record RouterConfig(String applicationId, Duration retention, Duration dedupWindow, Duration edgeTimeout,
+                           Duration retentionInterval, Duration pushQuietPeriod, int standbyReplicas,
+                           Duration commitInterval) {
+
+    public static final String DEFAULT_APPLICATION_ID = "pipechat-router";
+
+    public RouterConfig {
+        Objects.requireNonNull(applicationId, "applicationId");
+        if (applicationId.isBlank()) {
+            throw new IllegalArgumentException("router.application-id must not be blank");
+        }
+        positive("router.retention", retention);
+        positive("router.dedup-window", dedupWindow);
+        positive("router.edge-timeout", edgeTimeout);
+        positive("router.retention-interval", retentionInterval);
+        positive("router.push-quiet-period", pushQuietPeriod);
+        positive("router.commit-interval", commitInterval);
+        if (standbyReplicas < 0) {
+            throw new IllegalArgumentException("router.standby-replicas must be >= 0, not " + standbyReplicas);
+        }
+    }
+
+    public static RouterConfig defaults() {
+        return new RouterConfig(DEFAULT_APPLICATION_ID, Duration.ofDays(30), Duration.ofHours(24),
+                Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0, Duration.ofMillis(100));
+    }
+
+    /**
+     * Reads {@code router.*} keys through {@code lookup} (null = absent), defaulting the rest.
+     *
+     * @throws IllegalArgumentException naming the key, for a value that cannot be read
+     */
+    public static RouterConfig from(Function<String, String> lookup) {
+        RouterConfig d = defaults();
+        return new RouterConfig(
+                string(lookup, "router.application-id", d.applicationId()),
+                duration(lookup, "router.retention", d.retention()),
+                duration(lookup, "router.dedup-window", d.dedupWindow()),
+                duration(lookup, "router.edge-timeout", d.edgeTimeout()),
+                duration(lookup, "router.retention-interval", d.retentionInterval()),
+                duration(lookup, "router.push-quiet-period", d.pushQuietPeriod()),
+                integer(lookup, "router.standby-replicas", d.standbyReplicas()),
+                duration(lookup, "router.commit-interval", d.commitInterval()));
+    }
+
+    public RouterConfig withApplicationId(String id) {
+        return new RouterConfig(id, retention, dedupWindow, edgeTimeout, retentionInterval, pushQuietPeriod,
+                standbyReplicas, commitInterval);
+    }
+
+    public RouterConfig withRetention(Duration d) {
+        return new RouterConfig(applicationId, d, dedupWindow, edgeTimeout, retentionInterval, pushQuietPeriod,
+                standbyReplicas, commitInterval);
+    }
+
+    public RouterConfig withEdgeTimeout(Duration d) {
+        return new RouterConfig(applicationId, retention, dedupWindow, d, retentionInterval, pushQuietPeriod,
+                standbyReplicas, commitInterval);
+    }
+
+    public RouterConfig withCommitInterval(Duration d) {
+        return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
+                pushQuietPeriod, standbyReplicas, d);
+    }
+
+    private static final Pattern SHORT = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+    /** Parses {@code 500ms}, {@code 10s}, {@code 1m}, {@code 24h}, {@code 30d} or ISO-8601 {@code PT10S}. */
+    public static Duration parseDuration(String text) {
+        String s = text.trim().toLowerCase(Locale.ROOT);
+        Matcher m = SHORT.matcher(s);
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        }
+        return Duration.parse(text.trim());
+    }
+
+    private static String string(Function<String, String> lookup, String key, String fallback) {
+        String v = lookup.apply(key);
+        return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    private static Duration duration(Function<String, String> lookup, String key, Duration fallback) {
+        String v = lookup.apply(key);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            return parseDuration(v);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(key + ": not a duration (like 10s, 24h, 30d, PT10S): " + v, e);
+        }
+    }
+
+    private static int integer(Function<String, String> lookup, String key, int fallback) {
+        String v = lookup.apply(key);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + ": not an integer: " + v, e);
+        }
+    }
+
+    private static void positive(String key, Duration d) {
+        Objects.requireNonNull(d, key);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(key + " must be positive, not " + d);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.pipechat.router;
+
+import io.pipechat.protocol.Topics;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+
+/**
+ * Runs the router on its own. Every setting is read from a system property or, failing that, the
+ * environment variable of the same name upper-cased with {@code .} and {@code -} as {@code _}
+ * ({@code router.edge-timeout} or {@code ROUTER_EDGE_TIMEOUT}):
+ * <ul>
+ *   <li>{@code kafka.bootstrap-servers} (default {@code localhost:9092})
+ *   <li>{@code router.state-dir} (default {@code data/router})
+ *   <li>{@code topics.user-events}, {@code topics.deliveries}, {@code topics.edges}, {@code topics.push}
+ *       (defaults: {@link Topics#defaults()})
+ *   <li>{@code router.*}: see {@link RouterConfig}
+ * </ul>
+ */
+public final class RouterMain {
+    private RouterMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Function<String, String> settings = RouterMain::setting;
+        RouterConfig config = RouterConfig.from(settings);
+        String bootstrap = orDefault(settings.apply("kafka.bootstrap-servers"), "localhost:9092");
+        Path stateDir = Path.of(orDefault(settings.apply("router.state-dir"), "data/router"));
+        Map<String, String> names = new HashMap<>();
+        for (String t : new String[] {"user-events", "group-events", "deliveries", "edges", "push", "group-members-cdc"}) {
+            String v = settings.apply("topics." + t);
+            if (v != null && !v.isBlank()) {
+                names.put(t, v.trim());
+            }
+        }
+        Router router = Router.start(config, bootstrap, Topics.from(names), stateDir);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            router.close();
+            stopped.countDown();
+        }, "router-shutdown"));
+        stopped.await();
+    }
+
+    static String setting(String key) {
+        String v = System.getProperty(key);
+        return v != null ? v : System.getenv(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
+    }
+
+    private static String orDefault(String v, String fallback) {
+        return v == null || v.isBlank() ? fallback : v.trim();
+    }
+}
