@@ -196,7 +196,10 @@ class ChatFlowIT {
         }
         try (ChatClient a = connect(1, alice)) {
             List<JsonNode> receipts = a.next("receipt", 2);
-            assertThat(receipts).extracting(r -> r.get("status").asText()).containsExactly("delivered", "read");
+            // The edge writes `read` directly, the router writes `delivered` at its next commit:
+            // the two may arrive in either order (a client treats read as delivered too).
+            assertThat(receipts).extracting(r -> r.get("status").asText())
+                    .containsExactlyInAnyOrder("delivered", "read");
             assertThat(receipts).allSatisfy(r -> {
                 assertThat(r.get("id").asText()).isEqualTo("r1");
                 assertThat(r.get("by").asText()).isEqualTo(bob);
