@@ -246,7 +246,7 @@ async function showMembers(c) {
 function lastLine(c) {
   const m = c.messages[c.messages.length - 1];
   if (!m) return '';
-  return (m.media ? '📎 ' : '') + (m.body || m.media?.name || '');
+  return (m.media ? '[' + (m.media.mime.startsWith('image/') ? 'photo' : 'file') + '] ' : '') + (m.body || m.media?.name || '');
 }
 
 function render() {
@@ -256,7 +256,7 @@ function render() {
     ((b.messages.at(-1)?.ts) || 0) - ((a.messages.at(-1)?.ts) || 0));
   for (const c of convs) {
     const b = el('button', {type: 'button'},
-      el('span', {}, el('strong', {textContent: c.kind === 'group' ? '👥 ' + c.title : c.title}),
+      el('span', {}, el('strong', {textContent: c.title}), c.kind === 'group' ? el('span', {className: 'badge', textContent: 'group'}) : null,
         el('span', {className: 'preview', textContent: lastLine(c)})),
       c.unread ? el('span', {className: 'unread', textContent: String(c.unread)}) : null);
     b.dataset.key = c.key;
@@ -270,7 +270,7 @@ function render() {
 
 function ticks(c, m) {
   if (m.status === 'failed') return el('span', {className: 'ticks', textContent: '⚠', title: m.error || 'failed'});
-  if (m.status === 'pending') return el('span', {className: 'ticks', textContent: '🕓', title: 'sending'});
+  if (m.status === 'pending') return el('span', {className: 'ticks', textContent: '…', title: 'sending'});
   const others = c.kind === 'group' ? Math.max(1, (c.members?.length || 2) - 1) : 1;
   const read = (m.readBy || []).length >= others;
   const delivered = (m.deliveredBy || []).length >= others;
@@ -285,7 +285,7 @@ function renderMessages() {
   $('composer').hidden = !c;
   $('members-toggle').hidden = !c || c.kind !== 'group';
   if (!c) { ol.replaceChildren(); return; }
-  $('chat-title').textContent = c.kind === 'group' ? '👥 ' + c.title : c.title;
+  $('chat-title').textContent = c.title;
   const atBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 40;
   ol.replaceChildren();
   for (const m of c.messages) {
@@ -304,14 +304,14 @@ function renderMessages() {
 }
 
 function mediaElement(media) {
-  const holder = el('div', {className: 'media', textContent: `📎 ${media.name || media.mime} (loading…)`});
+  const holder = el('div', {className: 'media', textContent: `${media.name || media.mime} (loading…)`});
   mediaUrl(media).then(url => {
     if (media.mime.startsWith('image/')) {
       holder.replaceChildren(el('img', {src: url, alt: media.name || 'photo'}));
     } else {
-      holder.replaceChildren(el('a', {href: url, download: media.name || 'file', textContent: `📎 ${media.name || 'file'}`}));
+      holder.replaceChildren(el('a', {href: url, download: media.name || 'file', textContent: `Download ${media.name || 'file'}`}));
     }
-  }).catch(e => { holder.textContent = `📎 ${media.name || 'file'}: ${e.message}`; });
+  }).catch(e => { holder.textContent = `${media.name || 'file'}: ${e.message}`; });
   return holder;
 }
 
