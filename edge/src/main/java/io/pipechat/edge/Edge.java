@@ -17,11 +17,16 @@ import io.pipechat.edge.auth.Errors;
 import io.pipechat.edge.delivery.DeliveryConsumer;
 import io.pipechat.edge.delivery.EventPublisher;
 import io.pipechat.edge.delivery.Heartbeat;
+import io.pipechat.edge.groups.GroupService;
+import io.pipechat.edge.groups.GroupStore;
+import io.pipechat.edge.push.PushService;
+import io.pipechat.edge.push.PushSubscriptions;
 import io.pipechat.edge.session.ChatEndpoint;
 import io.pipechat.edge.session.ClientSession;
 import io.pipechat.edge.session.Sessions;
 import io.pipechat.protocol.auth.Hs256Tokens;
 import io.pipechat.protocol.auth.InvalidTokenException;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
@@ -46,11 +51,11 @@ public final class Edge implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final Sessions sessions;
     private final WebServer server;
-    private final Groups groups;
+    private final Optional<Database> database;
 
     private Edge(EdgeConfig config, EventPublisher publisher, DeliveryConsumer deliveries, Heartbeat heartbeat,
-                 ScheduledExecutorService timers, Sessions sessions, WebServer server, Groups groups) {
-        this.groups = groups;
+                 ScheduledExecutorService timers, Sessions sessions, WebServer server, Optional<Database> database) {
+        this.database = database;
         this.config = config;
         this.publisher = publisher;
         this.deliveries = deliveries;
@@ -93,7 +98,7 @@ public final class Edge implements AutoCloseable {
                 edge.partition(), sessions, metrics);
         Heartbeat heartbeat = new Heartbeat(edge.partition(), epoch, publisher, timers, edge.heartbeatInterval());
 
-        Groups groups = Groups.start(config, tokens);
+        Optional<Database> database = Database.start(config);
 
         ChatEndpoint.Context ws = new ChatEndpoint.Context(edge.partition(), epoch, tokens, publisher, sessions,
                 metrics, timers, edge.maxFrameBytes(), edge.framesPerSecond(), edge.frameBurst(),
@@ -107,7 +112,12 @@ public final class Edge implements AutoCloseable {
                 .location("web").context("/").welcome("index.html"))));
         builder.routing(routing -> {
             routing.get("/v1/ws", (req, res) -> refuseWithoutUpgrade(tokens, req, res));
-            groups.service().ifPresent(service -> routing.register("/v1/groups", service));
+            database.ifPresent(db -> {
+                routing.register("/v1/groups", new GroupService(
+                        new GroupStore(db.dataSource(), config.get("groups.max-members").asInt().orElse(1024)), tokens));
+                routing.register("/v1/push", new PushService(new PushSubscriptions(db.dataSource()), tokens,
+                        config.get("push.vapid-public-key").asString().asOptional()));
+            });
             if (edge.devMode()) {
                 routing.register("/v1/dev/token", new DevTokenService(tokens, edge.devTokenTtl()));
             }
@@ -116,7 +126,7 @@ public final class Edge implements AutoCloseable {
         builder.addRouting(WsRouting.builder().endpoint("/v1/ws", () -> new ChatEndpoint(ws)));
         WebServer server = builder.build().start();
         LOG.info("edge {} (epoch {}) listening on port {}", edge.partition(), epoch, server.port());
-        return new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server, groups);
+        return new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server, database);
     }
 
     /**
@@ -161,7 +171,7 @@ public final class Edge implements AutoCloseable {
         server.stop();
         deliveries.close();
         timers.shutdownNow();
-        groups.close();
+        database.ifPresent(Database::close);
     }
 
     /**
@@ -178,6 +188,6 @@ public final class Edge implements AutoCloseable {
         deliveries.close();
         publisher.close();
         timers.shutdownNow();
-        groups.close();
+        database.ifPresent(Database::close);
     }
 }

@@ -3,30 +3,27 @@ package io.pipechat.edge;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.helidon.config.Config;
-import io.pipechat.edge.groups.GroupService;
-import io.pipechat.edge.groups.GroupStore;
-import io.pipechat.protocol.auth.TokenVerifier;
 import io.pipechat.schema.Schema;
 import java.util.Optional;
+import javax.sql.DataSource;
 
 /**
- * The group API's database side: present when {@code db.url} is configured (a MySQL or MariaDB
- * JDBC URL, with {@code db.user}, {@code db.password}); the schema is migrated at start.
- * {@code groups.max-members} (default 1024) limits group size.
+ * The edge's MySQL/MariaDB side, present when {@code db.url} is configured (a MySQL or MariaDB JDBC
+ * URL, with {@code db.user}, {@code db.password}, {@code db.pool-size}); the schema is migrated at
+ * start. It backs the group API ({@code groups.max-members}, default 1024) and the push
+ * subscriptions.
  */
-final class Groups implements AutoCloseable {
+final class Database implements AutoCloseable {
     private final HikariDataSource dataSource;
-    private final GroupService service;
 
-    private Groups(HikariDataSource dataSource, GroupService service) {
+    private Database(HikariDataSource dataSource) {
         this.dataSource = dataSource;
-        this.service = service;
     }
 
-    static Groups start(Config config, TokenVerifier tokens) {
+    static Optional<Database> start(Config config) {
         Optional<String> url = config.get("db.url").asString().asOptional();
         if (url.isEmpty()) {
-            return new Groups(null, null);
+            return Optional.empty();
         }
         HikariConfig hikari = new HikariConfig();
         hikari.setJdbcUrl(url.get());
@@ -41,18 +38,15 @@ final class Groups implements AutoCloseable {
             ds.close();
             throw e;
         }
-        GroupStore store = new GroupStore(ds, config.get("groups.max-members").asInt().orElse(1024));
-        return new Groups(ds, new GroupService(store, tokens));
+        return Optional.of(new Database(ds));
     }
 
-    Optional<GroupService> service() {
-        return Optional.ofNullable(service);
+    DataSource dataSource() {
+        return dataSource;
     }
 
     @Override
     public void close() {
-        if (dataSource != null) {
-            dataSource.close();
-        }
+        dataSource.close();
     }
 }

@@ -1,0 +1,142 @@
+package io.pipechat.edge.push;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.pipechat.edge.auth.BearerTokens;
+import io.pipechat.edge.auth.Errors;
+import io.pipechat.protocol.Json;
+import io.pipechat.protocol.auth.InvalidTokenException;
+import io.pipechat.protocol.auth.TokenVerifier;
+import java.net.URI;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Devices register for Web Push here ({@code /v1/push}):
+ * <ul>
+ *   <li>{@code GET /config}: {@code {"vapidPublicKey": "..."}}, the application server key a browser
+ *       subscribes with (404 when push is not configured);
+ *   <li>{@code POST /subscriptions}: a browser's {@code PushSubscription.toJSON()}:
+ *       {@code {"endpoint", "keys": {"p256dh", "auth"}}} -> 201;
+ *   <li>{@code DELETE /subscriptions} with {@code {"endpoint"}} -> 204 (404 if it was not there).
+ * </ul>
+ */
+public final class PushService implements HttpService {
+    private static final int MAX_ENDPOINT = 2048;
+
+    private final PushSubscriptions subscriptions;
+    private final TokenVerifier tokens;
+    private final Optional<String> vapidPublicKey;
+
+    public PushService(PushSubscriptions subscriptions, TokenVerifier tokens, Optional<String> vapidPublicKey) {
+        this.subscriptions = subscriptions;
+        this.tokens = tokens;
+        this.vapidPublicKey = vapidPublicKey;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/config", this::config)
+                .post("/subscriptions", this::register)
+                .delete("/subscriptions", this::remove);
+    }
+
+    private void config(ServerRequest req, ServerResponse res) {
+        if (vapidPublicKey.isEmpty()) {
+            Errors.send(res, Status.NOT_FOUND_404, "not_found", "push notifications are not configured");
+            return;
+        }
+        res.header(HeaderValues.CONTENT_TYPE_JSON);
+        res.send(Json.write(Map.of("vapidPublicKey", vapidPublicKey.get())));
+    }
+
+    private void register(ServerRequest req, ServerResponse res) {
+        Optional<String> user = user(req, res);
+        if (user.isEmpty()) {
+            return;
+        }
+        JsonNode body = body(req);
+        String endpoint = endpoint(body);
+        JsonNode keys = body == null ? null : body.get("keys");
+        String p256dh = keys == null ? null : keys.path("p256dh").asText(null);
+        String auth = keys == null ? null : keys.path("auth").asText(null);
+        if (endpoint == null || decodedLength(p256dh) != 65 || decodedLength(auth) != 16) {
+            Errors.send(res, Status.BAD_REQUEST_400, "bad_request",
+                    "expected {\"endpoint\": https URL, \"keys\": {\"p256dh\": 65 bytes, \"auth\": 16 bytes, base64url}}");
+            return;
+        }
+        subscriptions.register(user.get(), endpoint, p256dh, auth);
+        res.status(Status.CREATED_201).send();
+    }
+
+    private void remove(ServerRequest req, ServerResponse res) {
+        Optional<String> user = user(req, res);
+        if (user.isEmpty()) {
+            return;
+        }
+        String endpoint = endpoint(body(req));
+        if (endpoint == null) {
+            Errors.send(res, Status.BAD_REQUEST_400, "bad_request", "expected {\"endpoint\": ...}");
+            return;
+        }
+        if (subscriptions.remove(user.get(), endpoint)) {
+            res.status(Status.NO_CONTENT_204).send();
+        } else {
+            Errors.send(res, Status.NOT_FOUND_404, "not_found", "no such subscription");
+        }
+    }
+
+    private Optional<String> user(ServerRequest req, ServerResponse res) {
+        try {
+            String token = BearerTokens.find(req.headers(), req.query())
+                    .orElseThrow(() -> new InvalidTokenException("missing bearer token"));
+            return Optional.of(tokens.verify(token).user());
+        } catch (InvalidTokenException e) {
+            Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static JsonNode body(ServerRequest req) {
+        try {
+            return Json.MAPPER.readTree(req.content().as(String.class));
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** An absolute https URL (http only for loopback, as local push services in tests use). */
+    private static String endpoint(JsonNode body) {
+        if (body == null || !body.path("endpoint").isTextual()) {
+            return null;
+        }
+        String text = body.get("endpoint").asText();
+        if (text.length() > MAX_ENDPOINT) {
+            return null;
+        }
+        try {
+            URI uri = URI.create(text);
+            boolean loopback = "127.0.0.1".equals(uri.getHost()) || "localhost".equals(uri.getHost());
+            return "https".equals(uri.getScheme()) || ("http".equals(uri.getScheme()) && loopback) ? text : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static int decodedLength(String base64url) {
+        if (base64url == null) {
+            return -1;
+        }
+        try {
+            return Base64.getUrlDecoder().decode(base64url.replace("=", "")).length;
+        } catch (IllegalArgumentException e) {
+            return -1;
+        }
+    }
+}
