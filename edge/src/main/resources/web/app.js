@@ -242,6 +242,24 @@ async function showMembers(c) {
   $('add-member').hidden = !iAmAdmin;
 }
 
+// ---- push notifications --------------------------------------------------------------------
+const fromB64u = text => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), c => c.charCodeAt(0));
+
+async function setUpPush(askPermission) {
+  if (!('serviceWorker' in navigator) || !('PushManager' in window) || !window.isSecureContext) return;
+  const config = await fetch('/v1/push/config');
+  if (!config.ok) return;
+  const {vapidPublicKey} = await config.json();
+  $('enable-push').hidden = Notification.permission !== 'default';
+  if (Notification.permission === 'default' && askPermission) await Notification.requestPermission();
+  $('enable-push').hidden = Notification.permission !== 'default';
+  if (Notification.permission !== 'granted') return;
+  const registration = await navigator.serviceWorker.register('/sw.js');
+  const subscription = await registration.pushManager.getSubscription()
+    || await registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: fromB64u(vapidPublicKey)});
+  await api('POST', '/v1/push/subscriptions', subscription.toJSON());
+}
+
 // ---- rendering -----------------------------------------------------------------------------
 function lastLine(c) {
   const m = c.messages[c.messages.length - 1];
@@ -342,6 +360,7 @@ function start() {
   stopped = false;
   connect();
   loadGroups();
+  setUpPush(false).catch(e => console.warn('push notifications unavailable', e));
 }
 
 function signOut(message) {
@@ -365,6 +384,7 @@ $('signin-form').onsubmit = async e => {
   start();
 };
 $('signout').onclick = () => signOut();
+$('enable-push').onclick = () => setUpPush(true).catch(e => alert('Notifications unavailable: ' + e.message));
 $('new-chat').onsubmit = e => {
   e.preventDefault();
   const c = conv('user', $('new-chat-user').value.trim());
