@@ -67,6 +67,12 @@ public final class EmbeddedGroupsJob implements AutoCloseable {
         settings.put("io.tmp.dirs", tmp.toString());
         settings.put("blob.storage.directory", tmp.resolve("blobs").toString());
         settings.put("process.working-dir", tmp.resolve("work").toString());
+        settings.put("web.upload.dir", tmp.resolve("web-upload").toString());
+        settings.put("web.tmpdir", tmp.resolve("web").toString());
+        // The mini cluster's REST endpoint: loopback, any free port.
+        settings.put("rest.bind-address", "127.0.0.1");
+        settings.put("rest.address", "127.0.0.1");
+        settings.put("rest.bind-port", "0");
         settings.put("taskmanager.numberOfTaskSlots", Integer.toString(config.parallelism()));
         Configuration conf = Configuration.fromMap(settings);
 
