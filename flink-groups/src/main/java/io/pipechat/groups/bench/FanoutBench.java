@@ -83,6 +83,7 @@ public final class FanoutBench {
         Configuration conf = Configuration.fromMap(java.util.Map.of(
                 "pipeline.generic-types", "false",
                 "io.tmp.dirs", tmp.toString(),
+                "web.upload.dir", tmp.resolve("web-upload").toString(),
                 "rest.bind-port", "0"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         // Members user-1..user-(n-1) of every group first, the sender user-0 last.
