@@ -121,6 +121,8 @@ public final class EmbeddedGroupsJob implements AutoCloseable {
                 cluster.cancelJob(jobId).get(30, TimeUnit.SECONDS);
                 cluster.requestJobResult(jobId).get(60, TimeUnit.SECONDS);
             }
+        } catch (Exception e) {
+            LOG.warn("group expansion job {} did not cancel cleanly: {}", jobId, e.toString());
         } finally {
             cluster.close();
         }
