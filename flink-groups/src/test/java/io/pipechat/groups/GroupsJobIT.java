@@ -51,8 +51,8 @@ class GroupsJobIT {
                 .withBootstrapServers(kafka.bootstrapServers())
                 .withTopics(topics)
                 .withIds(topics.userEvents() + ".groups", topics.userEvents() + ".groups-tx")
-                .withHold(Duration.ofSeconds(1))
-                .withSettle(Duration.ofMillis(100))
+                .withHold(Duration.ofSeconds(2))
+                .withSettle(Duration.ofMillis(200))
                 .withCheckpointInterval(Duration.ofMillis(300));
 
         try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
@@ -84,6 +84,19 @@ class GroupsJobIT {
                 awaitAll(consumer, seen, expected);
                 assertThat(seen).contains(new UserEvent.Rejected("mallory", "intruder", ErrorCode.NOT_MEMBER,
                         "not a member of g1", 1_000L));
+
+                // A new group whose first message overtakes its membership: held, then released.
+                producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g2"),
+                        Json.bytes(new GroupEvent.Message("g2", "erin", "e1", 2_000L, "first in g2", null))));
+                producer.flush();
+                Thread.sleep(200);
+                cdc(producer, topics, "g2", "erin", DebeziumMembershipDeserializerTest.event("c", null,
+                        DebeziumMembershipDeserializerTest.row("g2", "erin", "admin")));
+                cdc(producer, topics, "g2", "frank", DebeziumMembershipDeserializerTest.event("c", null,
+                        DebeziumMembershipDeserializerTest.row("g2", "frank", "member")));
+                producer.flush();
+                expected.add("frank/e1");
+                awaitAll(consumer, seen, expected);
 
                 for (int i = 0; i < 40; i++) {
                     send(producer, topics, message(i % 2 == 0 ? "alice" : "bob", "a" + i));
