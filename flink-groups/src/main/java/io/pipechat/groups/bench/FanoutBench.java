@@ -76,6 +76,9 @@ public final class FanoutBench {
             System.out.printf(Locale.ROOT, "members=%d: median %,.0f deliveries/s = %,.0f messages/s%n",
                     members, median, median / (members - 1));
         }
+        try (var paths = Files.walk(tmp)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     private static double run(int members, long messages, Path tmp) throws Exception {
