@@ -1,0 +1,145 @@
+package io.pipechat.groups;
+
+import io.pipechat.protocol.Topics;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Configuration of the group expansion job. {@link #defaults()} runs against the embedded stack;
+ * {@link #from(Map)} reads the flat keys below (all optional), e.g. from a Helidon config node
+ * {@code groups} or from {@code key=value} program arguments.
+ *
+ * @param bootstrapServers      {@code bootstrap-servers}, default {@code localhost:9092}
+ * @param topics                {@code topics.group-events}, {@code topics.group-members-cdc},
+ *                              {@code topics.user-events}, ... (see {@link Topics#from(Map)})
+ * @param consumerGroup         {@code consumer-group}: Kafka group id the sources commit offsets
+ *                              under (for monitoring; state restores from checkpoints), default
+ *                              {@code pipechat-flink-groups}
+ * @param transactionalIdPrefix {@code transactional-id-prefix} of the exactly-once sink, default
+ *                              {@code pipechat-flink-groups}; unique per job on one Kafka cluster
+ * @param hold                  {@code hold}: how long a message from a not-yet-member waits for
+ *                              the membership change before {@code not_member}, default 5 s
+ * @param settle                {@code settle}: how long held messages wait after their sender
+ *                              joined, for the group's other new members to arrive, default 500 ms
+ * @param checkpointInterval    {@code checkpoint-interval}, default 1 s: also the latency of the
+ *                              output to {@code read_committed} consumers
+ * @param transactionTimeout    {@code transaction-timeout} of the sink's Kafka transactions,
+ *                              default 10 min (the broker allows at most 15 min by default)
+ * @param parallelism           {@code parallelism}, default 1
+ * @param restartAttempts       {@code restart-attempts} (fixed-delay strategy), default 10
+ * @param restartDelay          {@code restart-delay}, default 2 s
+ */
+public record GroupsConfig(String bootstrapServers, Topics topics, String consumerGroup, String transactionalIdPrefix,
+                           Duration hold, Duration settle, Duration checkpointInterval, Duration transactionTimeout, int parallelism,
+                           int restartAttempts, Duration restartDelay) {
+
+    public GroupsConfig {
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(consumerGroup, "consumerGroup");
+        Objects.requireNonNull(transactionalIdPrefix, "transactionalIdPrefix");
+        if (hold.isNegative() || settle.isNegative() || checkpointInterval.isNegative() || checkpointInterval.isZero()) {
+            throw new IllegalArgumentException("hold and settle must be >= 0 and checkpoint-interval > 0");
+        }
+        if (transactionTimeout.compareTo(checkpointInterval) <= 0) {
+            throw new IllegalArgumentException("transaction-timeout must be longer than checkpoint-interval");
+        }
+        if (parallelism < 1 || restartAttempts < 0) {
+            throw new IllegalArgumentException("parallelism must be >= 1 and restart-attempts >= 0");
+        }
+    }
+
+    public static GroupsConfig defaults() {
+        return new GroupsConfig("localhost:9092", Topics.defaults(), "pipechat-flink-groups", "pipechat-flink-groups",
+                Duration.ofSeconds(5), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2));
+    }
+
+    /** Reads the keys listed on the class; missing keys keep their defaults. */
+    public static GroupsConfig from(Map<String, String> values) {
+        GroupsConfig d = defaults();
+        Map<String, String> topicNames = new HashMap<>();
+        values.forEach((k, v) -> {
+            if (k.startsWith("topics.")) {
+                topicNames.put(k.substring("topics.".length()), v);
+            }
+        });
+        return new GroupsConfig(
+                values.getOrDefault("bootstrap-servers", d.bootstrapServers()),
+                Topics.from(topicNames),
+                values.getOrDefault("consumer-group", d.consumerGroup()),
+                values.getOrDefault("transactional-id-prefix", d.transactionalIdPrefix()),
+                duration(values, "hold", d.hold()),
+                duration(values, "settle", d.settle()),
+                duration(values, "checkpoint-interval", d.checkpointInterval()),
+                duration(values, "transaction-timeout", d.transactionTimeout()),
+                Integer.parseInt(values.getOrDefault("parallelism", Integer.toString(d.parallelism()))),
+                Integer.parseInt(values.getOrDefault("restart-attempts", Integer.toString(d.restartAttempts()))),
+                duration(values, "restart-delay", d.restartDelay()));
+    }
+
+    public GroupsConfig withBootstrapServers(String servers) {
+        return new GroupsConfig(servers, topics, consumerGroup, transactionalIdPrefix, hold, settle, checkpointInterval,
+                transactionTimeout, parallelism, restartAttempts, restartDelay);
+    }
+
+    public GroupsConfig withTopics(Topics names) {
+        return new GroupsConfig(bootstrapServers, names, consumerGroup, transactionalIdPrefix, hold, settle,
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+    }
+
+    public GroupsConfig withHold(Duration value) {
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, settle,
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+    }
+
+    public GroupsConfig withSettle(Duration value) {
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, value,
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+    }
+
+    public GroupsConfig withCheckpointInterval(Duration value) {
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, settle, value,
+                transactionTimeout, parallelism, restartAttempts, restartDelay);
+    }
+
+    public GroupsConfig withIds(String group, String transactionalPrefix) {
+        return new GroupsConfig(bootstrapServers, topics, group, transactionalPrefix, hold, settle, checkpointInterval,
+                transactionTimeout, parallelism, restartAttempts, restartDelay);
+    }
+
+    /** {@code 1500ms}, {@code 5s}, {@code 10min}, {@code 2h}, ISO-8601 ({@code PT5S}) or plain milliseconds. */
+    static Duration parseDuration(String text) {
+        String s = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (s.startsWith("pt") || s.startsWith("p")) {
+                return Duration.parse(text.trim());
+            }
+            if (s.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
+            }
+            if (s.endsWith("min")) {
+                return Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 3).trim()));
+            }
+            if (s.endsWith("s")) {
+                return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1).trim()));
+            }
+            if (s.endsWith("m")) {
+                return Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 1).trim()));
+            }
+            if (s.endsWith("h")) {
+                return Duration.ofHours(Long.parseLong(s.substring(0, s.length() - 1).trim()));
+            }
+            return Duration.ofMillis(Long.parseLong(s));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not a duration: '" + text + "' (e.g. 500ms, 5s, 10min, PT5S)", e);
+        }
+    }
+
+    private static Duration duration(Map<String, String> values, String key, Duration fallback) {
+        String v = values.get(key);
+        return v == null ? fallback : parseDuration(v);
+    }
+}

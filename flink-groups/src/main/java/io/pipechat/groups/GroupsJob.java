@@ -1,0 +1,136 @@
+package io.pipechat.groups;
+
+import io.pipechat.groups.expansion.GroupExpander;
+import io.pipechat.groups.kafka.GroupMessageDeserializer;
+import io.pipechat.groups.kafka.UserEventSerializer;
+import io.pipechat.groups.membership.DebeziumMembershipDeserializer;
+import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.types.JsonTypeInfo;
+import io.pipechat.protocol.events.GroupEvent;
+import io.pipechat.protocol.events.UserEvent;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The group expansion job: group messages and membership changes, both keyed by group id, into
+ * {@link GroupExpander}; its user events into the sink. Sources and sink come in through the
+ * constructor so tests and the benchmark run the same graph on in-memory streams;
+ * {@link #kafka(GroupsConfig)} wires the real ones:
+ *
+ * <ul>
+ *   <li>{@code chat.group-events} and the {@code group_members} CDC topic: {@link KafkaSource}s,
+ *       {@code read_committed}, starting from committed offsets or else the earliest (membership
+ *       must be complete; messages accepted before the first start are still expanded). On restore
+ *       the offsets come from the checkpoint.</li>
+ *   <li>{@code chat.user-events}: {@link KafkaSink} with {@link DeliveryGuarantee#EXACTLY_ONCE}:
+ *       output becomes visible to {@code read_committed} consumers when the checkpoint that covers
+ *       it completes, and a restart from a checkpoint neither loses nor repeats any.</li>
+ * </ul>
+ *
+ * <p>Operator ids ({@code .uid}) are part of the checkpoint format: never rename them.
+ */
+public final class GroupsJob {
+    public static final String NAME = "pipechat-flink-groups";
+
+    private final Source<GroupEvent.Message, ?, ?> messages;
+    private final Source<MembershipChange, ?, ?> membership;
+    private final Sink<UserEvent> sink;
+    private final Duration hold;
+    private final Duration settle;
+
+    public GroupsJob(Source<GroupEvent.Message, ?, ?> messages, Source<MembershipChange, ?, ?> membership,
+                     Sink<UserEvent> sink, Duration hold, Duration settle) {
+        this.messages = messages;
+        this.membership = membership;
+        this.sink = sink;
+        this.hold = hold;
+        this.settle = settle;
+    }
+
+    /** The job on Kafka: the topics, consumer group and transactional id prefix of {@code config}. */
+    public static GroupsJob kafka(GroupsConfig config) {
+        KafkaSource<GroupEvent.Message> messages = KafkaSource.<GroupEvent.Message>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.topics().groupEvents())
+                .setGroupId(config.consumerGroup())
+                .setClientIdPrefix(config.consumerGroup() + "-group-events")
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+                .setDeserializer(new GroupMessageDeserializer())
+                .build();
+        KafkaSource<MembershipChange> membership = KafkaSource.<MembershipChange>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.topics().groupMembersCdc())
+                .setGroupId(config.consumerGroup())
+                .setClientIdPrefix(config.consumerGroup() + "-group-members")
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+                .setDeserializer(new DebeziumMembershipDeserializer())
+                .build();
+        KafkaSink<UserEvent> sink = KafkaSink.<UserEvent>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setRecordSerializer(new UserEventSerializer(config.topics().userEvents()))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(config.transactionalIdPrefix())
+                .setProperty("transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()))
+                .build();
+        return new GroupsJob(messages, membership, sink, config.hold(), config.settle());
+    }
+
+    /**
+     * The Flink settings the job needs whatever the deployment: exactly-once checkpoints every
+     * {@code checkpointInterval}, retained on cancellation (a restart restores from them), a bounded
+     * fixed-delay restart strategy, and no Kryo fallback (every type here has a serializer).
+     */
+    public static Map<String, String> flinkSettings(GroupsConfig config) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("execution.checkpointing.interval", config.checkpointInterval().toMillis() + " ms");
+        s.put("execution.checkpointing.mode", "EXACTLY_ONCE");
+        s.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
+        s.put("execution.checkpointing.num-retained", "1");
+        s.put("restart-strategy.type", "fixed-delay");
+        s.put("restart-strategy.fixed-delay.attempts", Integer.toString(config.restartAttempts()));
+        s.put("restart-strategy.fixed-delay.delay", config.restartDelay().toMillis() + " ms");
+        s.put("pipeline.generic-types", "false");
+        s.put("parallelism.default", Integer.toString(config.parallelism()));
+        return s;
+    }
+
+    /** Sources and expansion, without the sink: the stream of user events the job writes. */
+    public DataStream<UserEvent> expand(StreamExecutionEnvironment env) {
+        DataStream<GroupEvent.Message> groupMessages = env
+                .fromSource(messages, WatermarkStrategy.noWatermarks(), "group-events", JsonTypeInfo.of(GroupEvent.Message.class))
+                .uid("group-events-source").name("group-events");
+        DataStream<MembershipChange> changes = env
+                .fromSource(membership, WatermarkStrategy.noWatermarks(), "group-members-cdc", JsonTypeInfo.of(MembershipChange.class))
+                .uid("group-members-cdc-source").name("group-members-cdc");
+        return groupMessages.keyBy(GroupEvent.Message::group, Types.STRING)
+                .connect(changes.keyBy(MembershipChange::group, Types.STRING))
+                .process(new GroupExpander(hold, settle), JsonTypeInfo.of(UserEvent.class))
+                .uid("group-expander").name("group-expander");
+    }
+
+    /** The whole graph: {@link #expand} into the sink. */
+    public void build(StreamExecutionEnvironment env) {
+        expand(env).sinkTo(sink).uid("user-events-sink").name("user-events");
+    }
+
+    public JobExecutionResult execute(StreamExecutionEnvironment env) throws Exception {
+        build(env);
+        return env.execute(NAME);
+    }
+}

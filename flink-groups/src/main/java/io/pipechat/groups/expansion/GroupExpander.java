@@ -1,0 +1,196 @@
+package io.pipechat.groups.expansion;
+
+import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.types.JsonTypeInfo;
+import io.pipechat.protocol.Address;
+import io.pipechat.protocol.ErrorCode;
+import io.pipechat.protocol.events.GroupEvent;
+import io.pipechat.protocol.events.UserEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Expands group messages (input 1) to one {@link UserEvent.Message} per member, with membership
+ * from the {@code group_members} change stream (input 2). Both inputs are keyed by group id.
+ *
+ * <p>Keyed state, per group:
+ * <ul>
+ *   <li>{@code members}: {@code MapState<user id, role>}. A {@code Joined} change puts, a {@code Left}
+ *       removes. Cleared when the last member leaves and nothing is held, so a deleted group
+ *       leaves no state behind.</li>
+ *   <li>{@code held}: {@code ListState<Held>}, the queue of messages not yet expanded, in arrival
+ *       order. A message waits here while its sender is not (yet) a member: membership and
+ *       messages come on different topics, so a message from a user added a moment ago can
+ *       overtake the change that adds them. It leaves the queue when its sender becomes a member
+ *       (expanded then) or when its deadline ({@code hold} after arrival, processing time) passes
+ *       (rejected: one {@link UserEvent.Rejected} with {@code not_member} to the sender). Cleared
+ *       when empty. One processing-time timer per distinct deadline; deleted when the message
+ *       leaves the queue early.</li>
+ * </ul>
+ *
+ * <p>Order: per group, messages are expanded (or rejected) in the order they were accepted, that
+ * is, the order of {@code chat.group-events}' partition. While any message is held, later messages
+ * of the same group queue behind it, even from members: a group's conversation never reorders,
+ * at the price of delaying that group by at most {@code hold} in the rare race above. Each message
+ * is expanded with the membership as it is when it leaves the queue: a member removed before that
+ * no longer receives it, and a member added before that does.
+ *
+ * <p>Cost: one {@code members} lookup per message, then one iteration over the members: linear in
+ * group size. The sender never receives its own message.
+ *
+ * <p>Metrics, group {@code group_expander}: {@code messages} (expanded), {@code deliveries} (user
+ * events out), {@code held}, {@code released} (held, then expanded), {@code rejected}.
+ */
+public final class GroupExpander
+        extends KeyedCoProcessFunction<String, GroupEvent.Message, MembershipChange, UserEvent> {
+    private static final long serialVersionUID = 1L;
+
+    private final long holdMillis;
+    private final long settleMillis;
+
+    private transient MapState<String, String> members;
+    private transient ListState<Held> held;
+    private transient Counter messages;
+    private transient Counter deliveries;
+    private transient Counter heldCount;
+    private transient Counter released;
+    private transient Counter rejected;
+
+    /**
+     * @param hold   how long a message from a non-member waits for its sender's membership
+     * @param settle how long held messages wait after a membership change before they are
+     *               released, so that the other rows of the same change (a new group's members
+     *               arrive one row at a time, from different partitions) are applied first
+     */
+    public GroupExpander(Duration hold, Duration settle) {
+        if (hold.isNegative() || settle.isNegative()) {
+            throw new IllegalArgumentException("hold and settle must not be negative: " + hold + ", " + settle);
+        }
+        this.holdMillis = hold.toMillis();
+        this.settleMillis = settle.toMillis();
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        members = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("members", Types.STRING, Types.STRING));
+        held = getRuntimeContext().getListState(
+                new ListStateDescriptor<>("held", JsonTypeInfo.of(Held.class)));
+        MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("group_expander");
+        messages = metrics.counter("messages");
+        deliveries = metrics.counter("deliveries");
+        heldCount = metrics.counter("held");
+        released = metrics.counter("released");
+        rejected = metrics.counter("rejected");
+    }
+
+    @Override
+    public void processElement1(GroupEvent.Message message, Context ctx, Collector<UserEvent> out) throws Exception {
+        boolean queueEmpty = !held.get().iterator().hasNext();
+        if (queueEmpty && members.contains(message.from())) {
+            expand(message, out);
+            return;
+        }
+        long deadline = ctx.timerService().currentProcessingTime() + holdMillis;
+        held.add(new Held(message, deadline));
+        heldCount.inc();
+        ctx.timerService().registerProcessingTimeTimer(deadline);
+    }
+
+    @Override
+    public void processElement2(MembershipChange change, Context ctx, Collector<UserEvent> out) throws Exception {
+        switch (change) {
+            case MembershipChange.Joined joined -> {
+                members.put(joined.user(), joined.role());
+                if (held.get().iterator().hasNext()) {
+                    long now = ctx.timerService().currentProcessingTime();
+                    if (settleMillis == 0) {
+                        drain(now, ctx, out);
+                    } else {
+                        ctx.timerService().registerProcessingTimeTimer(now + settleMillis);
+                    }
+                }
+            }
+            case MembershipChange.Left left -> {
+                members.remove(left.user());
+                if (members.isEmpty() && !held.get().iterator().hasNext()) {
+                    members.clear();
+                }
+            }
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<UserEvent> out) throws Exception {
+        drain(ctx.timerService().currentProcessingTime(), ctx, out);
+    }
+
+    /**
+     * Takes messages off the head of the queue while their sender is a member (expanded) or their
+     * deadline has passed (rejected); stops at the first that must keep waiting.
+     */
+    private void drain(long now, Context ctx, Collector<UserEvent> out) throws Exception {
+        List<Held> queue = new ArrayList<>();
+        held.get().forEach(queue::add);
+        int done = 0;
+        while (done < queue.size()) {
+            Held head = queue.get(done);
+            if (members.contains(head.message().from())) {
+                released.inc();
+                expand(head.message(), out);
+            } else if (head.deadline() <= now) {
+                reject(head.message(), out);
+            } else {
+                break;
+            }
+            done++;
+        }
+        if (done == 0) {
+            return;
+        }
+        long nextDeadline = done < queue.size() ? queue.get(done).deadline() : Long.MAX_VALUE;
+        for (int i = 0; i < done; i++) {
+            long deadline = queue.get(i).deadline();
+            if (deadline > now && deadline < nextDeadline) {
+                ctx.timerService().deleteProcessingTimeTimer(deadline);
+            }
+        }
+        if (done == queue.size()) {
+            held.clear();
+            if (members.isEmpty()) {
+                members.clear();
+            }
+        } else {
+            held.update(queue.subList(done, queue.size()));
+        }
+    }
+
+    private void expand(GroupEvent.Message message, Collector<UserEvent> out) throws Exception {
+        messages.inc();
+        Address to = Address.group(message.group());
+        for (String member : members.keys()) {
+            if (!member.equals(message.from())) {
+                deliveries.inc();
+                out.collect(new UserEvent.Message(member, message.from(), message.id(), to, message.ts(),
+                        message.body(), message.media()));
+            }
+        }
+    }
+
+    private void reject(GroupEvent.Message message, Collector<UserEvent> out) {
+        rejected.inc();
+        out.collect(new UserEvent.Rejected(message.from(), message.id(), ErrorCode.NOT_MEMBER,
+                "not a member of " + message.group(), message.ts()));
+    }
+}

@@ -1,0 +1,58 @@
+package io.pipechat.groups;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pipechat.protocol.Topics;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class GroupsConfigTest {
+
+    @Test
+    void emptyMapGivesTheDefaults() {
+        assertThat(GroupsConfig.from(Map.of())).isEqualTo(GroupsConfig.defaults());
+        assertThat(GroupsConfig.defaults().topics()).isEqualTo(Topics.defaults());
+        assertThat(GroupsConfig.defaults().hold()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(GroupsConfig.defaults().transactionTimeout()).isLessThan(Duration.ofMinutes(15));
+    }
+
+    @Test
+    void readsFlatKeysAndDurationsInSeveralForms() {
+        GroupsConfig c = GroupsConfig.from(Map.of(
+                "bootstrap-servers", "k1:9092,k2:9092",
+                "topics.group-events", "x.group-events",
+                "hold", "2500ms",
+                "settle", "PT1S",
+                "checkpoint-interval", "3s",
+                "transaction-timeout", "5min",
+                "parallelism", "4",
+                "restart-delay", "750"));
+        assertThat(c.bootstrapServers()).isEqualTo("k1:9092,k2:9092");
+        assertThat(c.topics().groupEvents()).isEqualTo("x.group-events");
+        assertThat(c.topics().userEvents()).isEqualTo(Topics.USER_EVENTS);
+        assertThat(c.hold()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(c.settle()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.transactionTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(c.parallelism()).isEqualTo(4);
+        assertThat(c.restartDelay()).isEqualTo(Duration.ofMillis(750));
+    }
+
+    @Test
+    void rejectsNonsenseWithAClearMessage() {
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("hold", "soon")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a duration: 'soon'");
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("transaction-timeout", "1s", "checkpoint-interval", "2s")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("transaction-timeout");
+    }
+
+    @Test
+    void mainArgumentsAreKeyValuePairs() {
+        assertThat(GroupsJobMain.parse(new String[] {"hold=1s", "--flink.state.backend.type=hashmap"}))
+                .containsEntry("hold", "1s").containsEntry("flink.state.backend.type", "hashmap");
+        assertThatThrownBy(() -> GroupsJobMain.parse(new String[] {"hold"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("key=value");
+    }
+}

@@ -1,0 +1,206 @@
+package io.pipechat.groups;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pipechat.embedded.EmbeddedKafka;
+import io.pipechat.embedded.KafkaExtension;
+import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
+import io.pipechat.protocol.ErrorCode;
+import io.pipechat.protocol.Json;
+import io.pipechat.protocol.Topics;
+import io.pipechat.protocol.events.GroupEvent;
+import io.pipechat.protocol.events.UserEvent;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job on a Flink mini cluster against a real (embedded) Kafka broker: Debezium-shaped change
+ * events and group messages in, user events out, read {@code read_committed}; then exactly once
+ * across a cancel and a restart from the retained checkpoint, with messages in flight.
+ */
+@ExtendWith(KafkaExtension.class)
+class GroupsJobIT {
+
+    @Test
+    void expandsGroupMessagesExactlyOnceAcrossARestartFromCheckpoint(EmbeddedKafka kafka, @TempDir Path dataDir)
+            throws Exception {
+        Topics topics = KafkaExtension.uniqueTopics();
+        kafka.createTopics(topics, 2, 1);
+        GroupsConfig config = GroupsConfig.defaults()
+                .withBootstrapServers(kafka.bootstrapServers())
+                .withTopics(topics)
+                .withIds(topics.userEvents() + ".groups", topics.userEvents() + ".groups-tx")
+                .withHold(Duration.ofSeconds(2))
+                .withSettle(Duration.ofMillis(200))
+                .withCheckpointInterval(Duration.ofMillis(300));
+
+        try (KafkaProducer<byte[], byte[]> producer = producer(kafka);
+             KafkaConsumer<byte[], byte[]> consumer = consumer(kafka, topics.userEvents())) {
+            // Membership as Debezium writes it: snapshot, inserts, a delete with its tombstone, garbage.
+            cdc(producer, topics, "g1", "alice", DebeziumMembershipDeserializerTest.event("r", null,
+                    DebeziumMembershipDeserializerTest.row("g1", "alice", "admin")));
+            cdc(producer, topics, "g1", "bob", DebeziumMembershipDeserializerTest.event("r", null,
+                    DebeziumMembershipDeserializerTest.row("g1", "bob", "member")));
+            cdc(producer, topics, "g1", "carol", DebeziumMembershipDeserializerTest.event("c", null,
+                    DebeziumMembershipDeserializerTest.row("g1", "carol", "member")));
+            cdc(producer, topics, "g0", "zed", DebeziumMembershipDeserializerTest.event("c", null,
+                    DebeziumMembershipDeserializerTest.row("g0", "zed", "member")));
+            cdc(producer, topics, "g0", "zed", DebeziumMembershipDeserializerTest.event("d",
+                    DebeziumMembershipDeserializerTest.row("g0", "zed", "member"), null));
+            cdc(producer, topics, "g0", "zed", null);
+            cdc(producer, topics, "g0", "zed", "{not json".getBytes(StandardCharsets.UTF_8));
+            producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g1"), "garbage".getBytes(StandardCharsets.UTF_8)));
+            producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g1"), null));
+            send(producer, topics, message("alice", "first"));
+            send(producer, topics, message("mallory", "intruder"));
+            producer.flush();
+
+            List<UserEvent> seen = new ArrayList<>();
+            Set<String> expected = new HashSet<>(Set.of("bob/first", "carol/first", "mallory/intruder:rejected"));
+
+            try (EmbeddedGroupsJob job = EmbeddedGroupsJob.start(config, dataDir)) {
+                assertThat(job.restoredFrom()).isEmpty();
+                awaitAll(consumer, seen, expected);
+                assertThat(seen).contains(new UserEvent.Rejected("mallory", "intruder", ErrorCode.NOT_MEMBER,
+                        "not a member of g1", 1_000L));
+
+                // A new group whose first message overtakes its membership: held, then released.
+                producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g2"),
+                        Json.bytes(new GroupEvent.Message("g2", "erin", "e1", 2_000L, "first in g2", null))));
+                producer.flush();
+                Thread.sleep(200);
+                cdc(producer, topics, "g2", "erin", DebeziumMembershipDeserializerTest.event("c", null,
+                        DebeziumMembershipDeserializerTest.row("g2", "erin", "admin")));
+                cdc(producer, topics, "g2", "frank", DebeziumMembershipDeserializerTest.event("c", null,
+                        DebeziumMembershipDeserializerTest.row("g2", "frank", "member")));
+                producer.flush();
+                expected.add("frank/e1");
+                awaitAll(consumer, seen, expected);
+
+                for (int i = 0; i < 40; i++) {
+                    send(producer, topics, message(i % 2 == 0 ? "alice" : "bob", "a" + i));
+                    expected.addAll(recipients(i % 2 == 0 ? "alice" : "bob", "a" + i));
+                }
+                producer.flush();
+                awaitAll(consumer, seen, expected);
+
+                // Cancel with messages in flight: some are in an open transaction, some not read yet.
+                for (int i = 0; i < 40; i++) {
+                    send(producer, topics, message("carol", "b" + i));
+                    expected.addAll(recipients("carol", "b" + i));
+                }
+                producer.flush();
+                Thread.sleep(150);
+                assertThat(job.status()).isEqualTo(JobStatus.RUNNING);
+            }
+
+            for (int i = 0; i < 40; i++) {
+                send(producer, topics, message("alice", "c" + i));
+                expected.addAll(recipients("alice", "c" + i));
+            }
+            producer.flush();
+
+            try (EmbeddedGroupsJob job = EmbeddedGroupsJob.start(config, dataDir)) {
+                assertThat(job.restoredFrom()).as("restored from the retained checkpoint").isPresent();
+                awaitAll(consumer, seen, expected);
+                // Anything written twice would be committed by now: one more checkpoint's worth of polling.
+                pollFor(consumer, seen, Duration.ofSeconds(2));
+                assertThat(job.status()).isEqualTo(JobStatus.RUNNING);
+            }
+        }
+    }
+
+    private static void awaitAll(KafkaConsumer<byte[], byte[]> consumer, List<UserEvent> seen, Set<String> expected) {
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+            pollFor(consumer, seen, Duration.ofMillis(200));
+            assertThat(keys(seen)).containsAll(expected);
+        });
+        assertThat(keys(seen)).containsExactlyInAnyOrderElementsOf(expected);
+        Map<String, Long> counts = seen.stream().map(GroupsJobIT::key)
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        assertThat(counts).as("every user event exactly once").allSatisfy((k, n) -> assertThat(n).as(k).isEqualTo(1));
+    }
+
+    private static Set<String> keys(List<UserEvent> seen) {
+        return seen.stream().map(GroupsJobIT::key).collect(Collectors.toSet());
+    }
+
+    private static String key(UserEvent e) {
+        return switch (e) {
+            case UserEvent.Message m -> m.user() + "/" + m.id();
+            case UserEvent.Rejected r -> r.user() + "/" + r.id() + ":rejected";
+            default -> e.toString();
+        };
+    }
+
+    private static Set<String> recipients(String from, String id) {
+        return Set.of("alice", "bob", "carol").stream().filter(u -> !u.equals(from))
+                .map(u -> u + "/" + id).collect(Collectors.toSet());
+    }
+
+    private static void pollFor(KafkaConsumer<byte[], byte[]> consumer, List<UserEvent> seen, Duration time) {
+        long end = System.nanoTime() + time.toNanos();
+        while (System.nanoTime() < end) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+                UserEvent event = Json.read(r.value(), UserEvent.class);
+                assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(event.user());
+                seen.add(event);
+            }
+        }
+    }
+
+    private static GroupEvent.Message message(String from, String id) {
+        return new GroupEvent.Message("g1", from, id, 1_000L, "body of " + id, null);
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, Topics topics, GroupEvent.Message m) {
+        producer.send(new ProducerRecord<>(topics.groupEvents(), bytes(m.group()), Json.bytes(m)));
+    }
+
+    private static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, String user, byte[] value) {
+        byte[] key = Json.bytes(Map.of("group_id", group, "user_id", user));
+        producer.send(new ProducerRecord<>(topics.groupMembersCdc(), key, value));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka, String topic) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, topic + ".it-reader",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(List.of(topic));
+        return consumer;
+    }
+}

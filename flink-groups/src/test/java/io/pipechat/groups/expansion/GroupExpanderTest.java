@@ -1,0 +1,282 @@
+package io.pipechat.groups.expansion;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
+import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.types.JsonTypeSerializer;
+import io.pipechat.protocol.Address;
+import io.pipechat.protocol.ErrorCode;
+import io.pipechat.protocol.Media;
+import io.pipechat.protocol.events.GroupEvent;
+import io.pipechat.protocol.events.UserEvent;
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link GroupExpander} in Flink's keyed two-input harness: output, state and timers. Members are
+ * a map, so the deliveries of one message come in any order; the order between messages is checked.
+ */
+class GroupExpanderTest {
+    static final Duration HOLD = Duration.ofSeconds(5);
+    static final Duration SETTLE = Duration.ofMillis(500);
+
+    KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> harness;
+
+    @BeforeEach
+    void open() throws Exception {
+        harness = newHarness();
+        harness.open();
+    }
+
+    /** Set up with the job's output serializer (the harness would otherwise guess one from the first record). */
+    static KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> newHarness()
+            throws Exception {
+        var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new GroupExpander(HOLD, SETTLE)),
+                GroupEvent.Message::group, MembershipChange::group, Types.STRING);
+        h.setup(new JsonTypeSerializer<>(UserEvent.class));
+        return h;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        harness.close();
+    }
+
+    static GroupEvent.Message msg(String group, String from, String id) {
+        return new GroupEvent.Message(group, from, id, 1_000L, "hello " + id, null);
+    }
+
+    void join(String group, String user) throws Exception {
+        harness.processElement2(new MembershipChange.Joined(group, user, "member"), 0);
+    }
+
+    void leave(String group, String user) throws Exception {
+        harness.processElement2(new MembershipChange.Left(group, user), 0);
+    }
+
+    void send(GroupEvent.Message m) throws Exception {
+        harness.processElement1(m, 0);
+    }
+
+    List<UserEvent> drainOutput() {
+        List<UserEvent> out = harness.extractOutputValues();
+        harness.getOutput().clear();
+        return out;
+    }
+
+    static UserEvent.Message delivery(String to, GroupEvent.Message m) {
+        return new UserEvent.Message(to, m.from(), m.id(), Address.group(m.group()), m.ts(), m.body(), m.media());
+    }
+
+    @Test
+    void expandsToEveryMemberButTheSenderWithBodyAndMediaUnchanged() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        join("g1", "carol");
+        var media = new Media("sha256-abc", "image/png", 123, "k", "cat.png");
+        var m = new GroupEvent.Message("g1", "alice", "c-1", 42L, "hi all", media);
+        send(m);
+
+        assertThat(drainOutput()).containsExactlyInAnyOrder(delivery("bob", m), delivery("carol", m));
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void nonMemberIsHeldThenRejectedWhenTheHoldEnds() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        var m = msg("g1", "mallory", "m-1");
+        send(m);
+        assertThat(drainOutput()).isEmpty();
+
+        harness.setProcessingTime(HOLD.toMillis() - 1);
+        assertThat(drainOutput()).isEmpty();
+        harness.setProcessingTime(HOLD.toMillis());
+
+        assertThat(drainOutput()).containsExactly(new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER,
+                "not a member of g1", m.ts()));
+        assertThat(harness.numKeyedStateEntries()).as("only the members map is left").isEqualTo(1);
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void messagesBeforeTheGroupsMembershipAreReleasedInOrderOnceItArrives() throws Exception {
+        var first = msg("g2", "alice", "a-1");
+        var second = msg("g2", "alice", "a-2");
+        send(first);
+        send(second);
+        assertThat(drainOutput()).isEmpty();
+
+        harness.setProcessingTime(100);
+        join("g2", "alice");
+        join("g2", "bob");
+        assertThat(drainOutput()).as("held for the settle time").isEmpty();
+        join("g2", "carol");
+        harness.setProcessingTime(100 + SETTLE.toMillis());
+
+        List<UserEvent> out = drainOutput();
+        assertThat(out).hasSize(4);
+        assertThat(out.subList(0, 2)).containsExactlyInAnyOrder(delivery("bob", first), delivery("carol", first));
+        assertThat(out.subList(2, 4)).containsExactlyInAnyOrder(delivery("bob", second), delivery("carol", second));
+        assertThat(harness.numProcessingTimeTimers()).as("deadline timer deleted").isZero();
+        assertThat(harness.numKeyedStateEntries()).as("queue cleared").isEqualTo(1);
+
+        harness.setProcessingTime(HOLD.toMillis() * 2);
+        assertThat(drainOutput()).as("nothing rejected later").isEmpty();
+    }
+
+    @Test
+    void aHeldMessageBlocksLaterMessagesOfItsGroupOnlySoGroupOrderIsKept() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        join("g3", "alice");
+        join("g3", "bob");
+        var fromNewMember = msg("g1", "dave", "d-1");
+        var fromAlice = msg("g1", "alice", "a-1");
+        var otherGroup = msg("g3", "alice", "a-3");
+        send(fromNewMember);
+        send(fromAlice);
+        send(otherGroup);
+        assertThat(drainOutput()).as("g3 is not blocked by g1's queue").containsExactly(delivery("bob", otherGroup));
+
+        join("g1", "dave");
+        harness.setProcessingTime(SETTLE.toMillis());
+
+        List<UserEvent> out = drainOutput();
+        assertThat(out).hasSize(4);
+        assertThat(out.subList(0, 2)).containsExactlyInAnyOrder(delivery("alice", fromNewMember), delivery("bob", fromNewMember));
+        assertThat(out.subList(2, 4)).containsExactlyInAnyOrder(delivery("bob", fromAlice), delivery("dave", fromAlice));
+    }
+
+    @Test
+    void aRejectedHeadReleasesTheMembersMessagesQueuedBehindIt() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        var spam = msg("g1", "mallory", "m-1");
+        var fromAlice = msg("g1", "alice", "a-1");
+        send(spam);
+        harness.setProcessingTime(10);
+        send(fromAlice);
+        assertThat(drainOutput()).isEmpty();
+
+        harness.setProcessingTime(HOLD.toMillis());
+
+        assertThat(drainOutput()).containsExactly(
+                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", spam.ts()),
+                delivery("bob", fromAlice));
+        assertThat(harness.numProcessingTimeTimers()).as("alice's deadline timer deleted").isZero();
+    }
+
+    @Test
+    void removedMemberGetsNothingFromLaterMessagesAndLastLeaveClearsState() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        join("g1", "carol");
+        var before = msg("g1", "alice", "a-1");
+        send(before);
+        leave("g1", "carol");
+        var after = msg("g1", "alice", "a-2");
+        send(after);
+
+        List<UserEvent> out = drainOutput();
+        assertThat(out).hasSize(3);
+        assertThat(out.subList(0, 2)).containsExactlyInAnyOrder(delivery("bob", before), delivery("carol", before));
+        assertThat(out.get(2)).isEqualTo(delivery("bob", after));
+
+        leave("g1", "bob");
+        leave("g1", "alice");
+        assertThat(harness.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void removedSenderIsRejected() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        leave("g1", "bob");
+        send(msg("g1", "bob", "b-1"));
+        harness.setProcessingTime(HOLD.toMillis());
+
+        assertThat(drainOutput()).containsExactly(
+                new UserEvent.Rejected("bob", "b-1", ErrorCode.NOT_MEMBER, "not a member of g1", 1_000L));
+    }
+
+    @Test
+    void stateOfAGroupWithHeldMessagesIsClearedAfterTheyAreRejected() throws Exception {
+        join("g1", "alice");
+        send(msg("g1", "mallory", "m-1"));
+        leave("g1", "alice");
+        assertThat(harness.numKeyedStateEntries()).as("held message keeps the group").isEqualTo(1);
+
+        harness.setProcessingTime(HOLD.toMillis());
+
+        assertThat(drainOutput()).hasSize(1).first().isInstanceOf(UserEvent.Rejected.class);
+        assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void roleUpdateKeepsOneMembership() throws Exception {
+        join("g1", "alice");
+        harness.processElement2(new MembershipChange.Joined("g1", "bob", "member"), 0);
+        harness.processElement2(new MembershipChange.Joined("g1", "bob", "admin"), 0);
+        var m = msg("g1", "alice", "a-1");
+        send(m);
+        assertThat(drainOutput()).containsExactly(delivery("bob", m));
+    }
+
+    @Test
+    void keyChangingUpdateMovesTheMemberBetweenGroups() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        join("g2", "carol");
+        for (MembershipChange change : DebeziumMembershipDeserializerTest.parse(
+                DebeziumMembershipDeserializerTest.update("g1", "bob", "g2", "bob"))) {
+            harness.processElement2(change, 0);
+        }
+        var inG1 = msg("g1", "alice", "a-1");
+        var inG2 = msg("g2", "carol", "c-1");
+        send(inG1);
+        send(inG2);
+
+        assertThat(drainOutput()).as("alice alone in g1; bob now in g2").containsExactly(delivery("bob", inG2));
+    }
+
+    @Test
+    void snapshotEventsBuildMembership() throws Exception {
+        for (String user : List.of("alice", "bob")) {
+            for (MembershipChange change : DebeziumMembershipDeserializerTest.parse(
+                    DebeziumMembershipDeserializerTest.event("r", null, DebeziumMembershipDeserializerTest.row("g9", user, "member")))) {
+                harness.processElement2(change, 0);
+            }
+        }
+        var m = msg("g9", "bob", "b-1");
+        send(m);
+        assertThat(drainOutput()).containsExactly(delivery("alice", m));
+    }
+
+    @Test
+    void membersAndHeldMessagesSurviveASnapshotAndRestore() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        var held = new GroupEvent.Message("g1", "dave", "d-1", 7L, "hi", new Media("m1", "image/jpeg", 9, null, null));
+        send(held);
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+        harness.close();
+
+        harness = newHarness();
+        harness.initializeState(snapshot);
+        harness.open();
+        join("g1", "dave");
+        harness.setProcessingTime(SETTLE.toMillis());
+
+        assertThat(drainOutput()).containsExactlyInAnyOrder(delivery("alice", held), delivery("bob", held));
+    }
+}
