@@ -38,7 +38,7 @@ public final class MariaDbExtension implements ParameterResolver {
         return name;
     }
 
-    private record Server(EmbeddedMariaDb db) implements ExtensionContext.Store.CloseableResource {
+    private record Server(EmbeddedMariaDb db) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         @Override
         public void close() {
             db.close();
