@@ -186,7 +186,7 @@ public record CdcConfig(Connector connector, String dbHost, int dbPort, String d
         p.put("schema.history.internal.kafka.bootstrap.servers", bootstrapServers);
         p.put("schema.history.internal.store.only.captured.tables.ddl", "true");
         p.put("schema.history.internal.store.only.captured.databases.ddl", "true");
-        p.put("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore");
+        p.put("offset.storage", KafkaOffsetStore.class.getName());
         p.put("offset.storage.topic", offsetsTopic);
         p.put("offset.storage.partitions", "1");
         p.put("offset.storage.replication.factor", Short.toString(replicationFactor));

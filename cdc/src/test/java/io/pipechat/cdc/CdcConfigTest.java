@@ -24,7 +24,7 @@ class CdcConfigTest {
                 .containsEntry("table.include.list", "chat.chat_groups,chat.group_members")
                 .containsEntry("converter.schemas.enable", "false")
                 .containsEntry("tombstones.on.delete", "true")
-                .containsEntry("offset.storage", "org.apache.kafka.connect.storage.KafkaOffsetBackingStore")
+                .containsEntry("offset.storage", KafkaOffsetStore.class.getName())
                 .containsEntry("offset.storage.topic", "cdc.offsets")
                 .containsEntry("schema.history.internal", "io.debezium.storage.kafka.history.KafkaSchemaHistory")
                 .containsEntry("schema.history.internal.kafka.topic", "cdc.schema-history")
