@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Runs the CDC engine alone: {@code java -cp ... io.pipechat.cdc.CdcMain}. Configuration from system
@@ -24,6 +25,8 @@ public final class CdcMain {
     }
 
     public static void main(String[] args) {
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
         CdcConfig config;
         boolean migrate;
         try {
