@@ -19,6 +19,12 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  * status 1 when the engine fails, so a supervisor restarts it.
  */
 public final class CdcMain {
+    static {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "cdc-logback.xml");
+        }
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(CdcMain.class);
 
     private CdcMain() {
@@ -38,8 +44,13 @@ public final class CdcMain {
             return;
         }
         if (migrate) {
-            int applied = Schema.migrate(config.jdbcUrl(), config.dbUser(), config.dbPassword());
-            LOG.info("schema of {} is current ({} migrations applied now)", config.jdbcUrl(), applied);
+            try {
+                int applied = Schema.migrate(config.jdbcUrl(), config.dbUser(), config.dbPassword());
+                LOG.info("schema of {} is current ({} migrations applied now)", config.jdbcUrl(), applied);
+            } catch (RuntimeException e) {
+                LOG.error("cannot migrate the schema of {}", config.jdbcUrl(), e);
+                System.exit(1);
+            }
         }
         CdcEngine engine = CdcEngine.start(config);
         CountDownLatch hookDone = new CountDownLatch(1);
