@@ -68,26 +68,31 @@ public final class CdcEngine implements AutoCloseable {
         this.config = config;
         this.producer = new KafkaProducer<>(producerConfig(config), new StringSerializer(), new StringSerializer());
         this.writer = new KafkaChangeWriter(producer);
-        this.engine = DebeziumEngine.create(Json.class)
-                .using(config.engineProperties())
-                .using(new DebeziumEngine.ConnectorCallback() {
-                    @Override
-                    public void taskStarted() {
-                        started.complete(null);
-                    }
-                })
-                .using((success, message, error) -> {
-                    if (success) {
-                        LOG.info("CDC engine {} stopped: {}", config.name(), message);
-                    } else {
-                        LOG.error("CDC engine {} failed: {}", config.name(), message, error);
-                    }
-                    Throwable failure = success ? null : explain(message, error);
-                    started.completeExceptionally(failure != null ? failure : new IllegalStateException("stopped"));
-                    finished.complete(Optional.ofNullable(failure));
-                })
-                .notifying(writer)
-                .build();
+        try {
+            this.engine = DebeziumEngine.create(Json.class)
+                    .using(config.engineProperties())
+                    .using(new DebeziumEngine.ConnectorCallback() {
+                        @Override
+                        public void taskStarted() {
+                            started.complete(null);
+                        }
+                    })
+                    .using((success, message, error) -> {
+                        if (success) {
+                            LOG.info("CDC engine {} stopped: {}", config.name(), message);
+                        } else {
+                            LOG.error("CDC engine {} failed: {}", config.name(), message, error);
+                        }
+                        Throwable failure = success ? null : explain(message, error);
+                        started.completeExceptionally(failure != null ? failure : new IllegalStateException("stopped"));
+                        finished.complete(Optional.ofNullable(failure));
+                    })
+                    .notifying(writer)
+                    .build();
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw new IllegalArgumentException("Debezium rejected the engine configuration: " + e.getMessage(), e);
+        }
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cdc-engine-" + config.name());
             t.setDaemon(true);
