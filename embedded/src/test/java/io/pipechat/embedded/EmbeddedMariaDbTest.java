@@ -62,6 +62,22 @@ class EmbeddedMariaDbTest {
         assertThat(root).doesNotExist();
     }
 
+    @Test
+    void stopsAServerLeftBehindOnItsDirectoryBeforeStarting(@TempDir Path dir) throws Exception {
+        EmbeddedMariaDb.Config config = EmbeddedMariaDb.Config.defaults().withDataDir(dir);
+        // a server whose JVM "died": never closed before the next start on the same directory
+        EmbeddedMariaDb abandoned = EmbeddedMariaDb.start(config);
+        long abandonedPid = Long.parseLong(Files.readString(dir.resolve("tmp/mariadbd.pid")).trim());
+        try (EmbeddedMariaDb db = EmbeddedMariaDb.start(config);
+             Connection c = connect(db); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT 1")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(ProcessHandle.of(abandonedPid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        } finally {
+            abandoned.close();
+        }
+    }
+
     private static Connection connect(EmbeddedMariaDb db) throws SQLException {
         return DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
     }

@@ -22,6 +22,11 @@ import org.flywaydb.core.api.configuration.FluentConfiguration;
  * </ul>
  * Ids are {@code utf8mb4_bin} (exact, case-sensitive matching), timestamps {@code TIMESTAMP(3)} UTC.
  *
+ * <p>Deleting a group: delete its {@code group_members} rows explicitly (same transaction) before
+ * the {@code chat_groups} row. The foreign key's ON DELETE CASCADE is a safety net only: InnoDB
+ * performs cascades below the binlog (MariaDB 11.4 verified by CdcIT; MySQL 8 alike), so Debezium never sees those
+ * deletes and consumers of the CDC topic would keep the members.
+ *
  * <p>{@link #migrate} is what every service that uses the database calls at start: already applied
  * migrations are skipped, and Flyway's lock (a MySQL named lock) makes services that start at the
  * same time apply each migration once, the others waiting and then finding nothing to do.
