@@ -49,7 +49,7 @@ public record EdgeConfig(int partition, String bootstrapServers, Topics topics, 
     }
 
     /** The secret of the development default; production configurations must set their own. */
-    public static final String DEV_SECRET = "pipechat-development-secret-change-me!";
+    public static final String DEV_SECRET = io.pipechat.protocol.auth.Hs256Tokens.DEVELOPMENT_SECRET;
 
     /** The configuration keys that name these topics, for building a configuration in code. */
     public static Map<String, String> topicKeys(Topics t) {

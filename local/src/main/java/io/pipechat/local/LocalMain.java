@@ -1,5 +1,6 @@
 package io.pipechat.local;
 
+import io.pipechat.groups.GroupsConfig;
 import io.pipechat.router.RouterConfig;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,6 +28,9 @@ public final class LocalMain implements Callable<Integer> {
     @Option(names = "--kafka-port", description = "Kafka broker port (default: ${DEFAULT-VALUE})")
     int kafkaPort = 9092;
 
+    @Option(names = "--db-port", description = "MariaDB port; 0 for a free one (default: ${DEFAULT-VALUE})")
+    int dbPort = 0;
+
     @Option(names = "--edges", description = "number of edges; edge i listens on port + i (default: ${DEFAULT-VALUE})")
     int edges = 1;
 
@@ -45,8 +49,9 @@ public final class LocalMain implements Callable<Integer> {
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
         long t0 = System.nanoTime();
-        var options = new LocalStack.Options(dataDir, fresh, port, kafkaPort, edges, partitions,
-                RouterConfig.defaults(), tokenSecret == null ? Map.of() : Map.of("edge.token.secret", tokenSecret));
+        var options = new LocalStack.Options(dataDir, fresh, port, kafkaPort, dbPort, edges, partitions,
+                RouterConfig.defaults(), GroupsConfig.defaults(),
+                tokenSecret == null ? Map.of() : Map.of("edge.token.secret", tokenSecret));
         LocalStack stack = LocalStack.start(options);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -54,8 +59,9 @@ public final class LocalMain implements Callable<Integer> {
             stack.close();
             stopped.countDown();
         }, "local-shutdown"));
-        System.out.printf("%npipechat is up in %.1f s: %s  (Kafka at %s, data in %s)%n",
-                (System.nanoTime() - t0) / 1e9, stack.url(0), stack.kafka().bootstrapServers(), stack.dataDir());
+        System.out.printf("%npipechat is up in %.1f s: %s%n  Kafka %s, MariaDB %s, data in %s%n",
+                (System.nanoTime() - t0) / 1e9, stack.url(0), stack.kafka().bootstrapServers(),
+                stack.database().jdbcUrl(), stack.dataDir());
         for (int i = 1; i < edges; i++) {
             System.out.printf("  edge %d: %s%n", i, stack.url(i));
         }

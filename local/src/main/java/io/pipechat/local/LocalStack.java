@@ -2,7 +2,13 @@ package io.pipechat.local;
 
 import io.pipechat.edge.Edge;
 import io.pipechat.edge.EdgeConfig;
+import io.pipechat.cdc.CdcConfig;
+import io.pipechat.cdc.CdcEngine;
 import io.pipechat.embedded.EmbeddedKafka;
+import io.pipechat.embedded.EmbeddedMariaDb;
+import io.pipechat.groups.EmbeddedGroupsJob;
+import io.pipechat.groups.GroupsConfig;
+import io.pipechat.schema.Schema;
 import io.pipechat.protocol.Topics;
 import io.pipechat.router.Router;
 import io.pipechat.router.RouterConfig;
@@ -21,9 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole system in one JVM on embedded infrastructure: a Kafka broker, the router and one or
- * more edges. Everything it keeps lives under one data directory ({@code kafka/}, {@code router/})
- * and survives a restart; a temporary directory is used (and deleted) when none is given.
+ * The whole system in one JVM on embedded infrastructure: a Kafka broker, MariaDB with the schema,
+ * the Debezium CDC engine, the Flink group job on a mini cluster, the router and one or more
+ * edges. Everything it keeps lives under one data directory ({@code kafka/}, {@code mariadb/},
+ * {@code router/}, {@code flink/}) and survives a restart; a temporary directory is used (and
+ * deleted) when none is given.
  *
  * <p>Used by {@link LocalMain} (the README's run command) and by the end-to-end tests, so the tests
  * exercise exactly what a person runs.
@@ -38,27 +46,47 @@ public final class LocalStack implements AutoCloseable {
      * @param kafkaPort  the broker's client port; 0 for a free one
      * @param edges      how many edges (each owns one partition of {@code chat.deliveries})
      * @param partitions partitions of {@code chat.user-events} and {@code chat.group-events}
+     * @param dbPort     MariaDB's port; 0 for a free one
      * @param router     router settings
      * @param edgeSettings extra edge configuration keys (see the edge's {@code application.yaml})
      */
-    public record Options(Path dataDir, boolean fresh, int httpPort, int kafkaPort, int edges, int partitions,
-                          RouterConfig router, Map<String, String> edgeSettings) {
+    public record Options(Path dataDir, boolean fresh, int httpPort, int kafkaPort, int dbPort, int edges,
+                          int partitions, RouterConfig router, GroupsConfig groups, Map<String, String> edgeSettings) {
 
         public static Options defaults() {
-            return new Options(Path.of("data"), false, 8080, 9092, 1, 4, RouterConfig.defaults(), Map.of());
+            return new Options(Path.of("data"), false, 8080, 9092, 0, 1, 4, RouterConfig.defaults(),
+                    GroupsConfig.defaults(), Map.of());
         }
 
         /** Temporary data, free ports: for tests. */
         public static Options ephemeral(int edges) {
-            return new Options(null, false, 0, 0, edges, 4, RouterConfig.defaults(), Map.of());
+            return new Options(null, false, 0, 0, 0, edges, 4, RouterConfig.defaults(), GroupsConfig.defaults(), Map.of());
         }
 
         public Options withRouter(RouterConfig r) {
-            return new Options(dataDir, fresh, httpPort, kafkaPort, edges, partitions, r, edgeSettings);
+            return new Options(dataDir, fresh, httpPort, kafkaPort, dbPort, edges, partitions, r, groups, edgeSettings);
+        }
+
+        public Options withGroups(GroupsConfig g) {
+            return new Options(dataDir, fresh, httpPort, kafkaPort, dbPort, edges, partitions, router, g, edgeSettings);
         }
 
         public Options withEdgeSettings(Map<String, String> s) {
-            return new Options(dataDir, fresh, httpPort, kafkaPort, edges, partitions, router, s);
+            return new Options(dataDir, fresh, httpPort, kafkaPort, dbPort, edges, partitions, router, groups, s);
+        }
+    }
+
+    /**
+     * Flink shares this JVM and moves its job graph and operators with Java serialization, which
+     * Helidon's JVM-wide deserialization filter (JEP 290, deny-all by default) would refuse. These
+     * packages are allowed; everything else stays rejected. (On a real cluster Flink has its own JVMs.)
+     */
+    static final String SERIAL_FILTER = "java.**;javax.**;org.apache.flink.**;io.pipechat.**;org.apache.kafka.**;"
+            + "scala.**;com.esotericsoftware.**;org.apache.commons.**";
+
+    static {
+        if (System.getProperty("helidon.serialFilter.pattern") == null) {
+            System.setProperty("helidon.serialFilter.pattern", SERIAL_FILTER);
         }
     }
 
@@ -67,6 +95,9 @@ public final class LocalStack implements AutoCloseable {
     private final boolean temporary;
     private final Topics topics = Topics.defaults();
     private final EmbeddedKafka kafka;
+    private EmbeddedMariaDb db;
+    private CdcEngine cdc;
+    private EmbeddedGroupsJob groupsJob;
     private final List<Edge> edges = Collections.synchronizedList(new ArrayList<>());
     private volatile Router router;
 
@@ -94,7 +125,9 @@ public final class LocalStack implements AutoCloseable {
         LocalStack stack = new LocalStack(options, dataDir, temporary, kafka);
         try {
             kafka.createTopics(stack.topics, options.partitions(), Math.max(options.edges(), 2));
+            stack.startDatabase();
             stack.startRouter();
+            stack.startGroupsJob();
             for (int i = 0; i < options.edges(); i++) {
                 stack.startEdge(i);
             }
@@ -104,6 +137,26 @@ public final class LocalStack implements AutoCloseable {
         }
         LOG.info("stack up in {} ms", Duration.ofNanos(System.nanoTime() - t0).toMillis());
         return stack;
+    }
+
+    /** MariaDB with the schema, and the CDC engine streaming its group tables to Kafka. */
+    private void startDatabase() {
+        db = EmbeddedMariaDb.start(EmbeddedMariaDb.Config.defaults()
+                .withDataDir(dataDir.resolve("mariadb")).withPort(options.dbPort()));
+        Schema.migrate(db.jdbcUrl(), db.user(), db.password());
+        cdc = CdcEngine.start(CdcConfig.defaults()
+                .withDatabase(db.host(), db.port(), db.user(), db.password(), db.database())
+                .withKafka(kafka.bootstrapServers()));
+        cdc.awaitStarted(Duration.ofSeconds(60));
+    }
+
+    private void startGroupsJob() {
+        try {
+            groupsJob = EmbeddedGroupsJob.start(options.groups()
+                    .withBootstrapServers(kafka.bootstrapServers()).withTopics(topics), dataDir.resolve("flink"));
+        } catch (Exception e) {
+            throw new IllegalStateException("the group job did not start", e);
+        }
     }
 
     /** Starts (or restarts) the router on the stack's state directory. */
@@ -127,6 +180,9 @@ public final class LocalStack implements AutoCloseable {
         settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
         settings.put("edge.partition", Integer.toString(index));
         settings.put("edge.dev-mode", "true");
+        settings.put("db.url", db.jdbcUrl());
+        settings.put("db.user", db.user());
+        settings.put("db.password", db.password());
         settings.putAll(options.edgeSettings());
         Edge edge = Edge.start(Edge.config(settings));
         synchronized (edges) {
@@ -164,7 +220,11 @@ public final class LocalStack implements AutoCloseable {
         return router;
     }
 
-    /** Stops in the reverse order of start: edges, router, broker. */
+    public EmbeddedMariaDb database() {
+        return db;
+    }
+
+    /** Stops in the reverse order of start: edges, group job, router, CDC, database, broker. */
     @Override
     public void close() {
         List<Edge> running;
@@ -173,7 +233,16 @@ public final class LocalStack implements AutoCloseable {
             edges.clear();
         }
         running.forEach(LocalStack::quietly);
+        if (groupsJob != null) {
+            quietly(groupsJob);
+        }
         stopRouter();
+        if (cdc != null) {
+            quietly(cdc);
+        }
+        if (db != null) {
+            quietly(db);
+        }
         kafka.close();
         if (temporary) {
             deleteRecursively(dataDir);

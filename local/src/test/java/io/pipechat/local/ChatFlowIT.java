@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pipechat.embedded.testing.ChatClient;
 import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.events.PushRequest;
-import io.pipechat.router.RouterConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,26 +17,21 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * One-to-one chat end to end on the real stack: embedded Kafka broker, the Kafka Streams router
  * with RocksDB, two Helidon edges on delivery partitions 0 and 1, and real WebSocket clients.
  */
+@ExtendWith(StackExtension.class)
 class ChatFlowIT {
     private static LocalStack stack;
 
     @BeforeAll
-    static void start() {
-        stack = LocalStack.start(LocalStack.Options.ephemeral(2)
-                .withRouter(RouterConfig.defaults().withEdgeTimeout(Duration.ofSeconds(3))));
-    }
-
-    @AfterAll
-    static void stop() {
-        stack.close();
+    static void start(LocalStack shared) {
+        stack = shared;
     }
 
     private static String user(String name) {

@@ -4,26 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 
 /** The web client in real browsers (headless Chromium) against the real one-JVM stack. */
+@ExtendWith(StackExtension.class)
 class WebClientIT {
     private static LocalStack stack;
 
     @BeforeAll
-    static void start() {
+    static void start(LocalStack shared) {
         Browser.assumeInstalled();
-        stack = LocalStack.start(LocalStack.Options.ephemeral(1));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (stack != null) {
-            stack.close();
-        }
+        stack = shared;
     }
 
     private static String user(String name) {

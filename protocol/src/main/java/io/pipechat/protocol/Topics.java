@@ -59,7 +59,9 @@ public record Topics(String userEvents, String groupEvents, String deliveries, S
                 new NewTopic(this.edges, 1, replication)
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
                 new NewTopic(push, partitions, replication),
-                new NewTopic(groupMembersCdc, partitions, replication));
+                // Keyed by (group, user) with tombstones after deletes: compaction keeps the current membership.
+                new NewTopic(groupMembersCdc, partitions, replication)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     }
 
     /** The same names with a prefix: lets tests share one broker without sharing topics. */

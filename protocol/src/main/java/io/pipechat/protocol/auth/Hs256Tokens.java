@@ -17,6 +17,12 @@ import java.util.Date;
 
 /** JWTs signed with HMAC-SHA256 and a shared secret of at least 32 bytes. */
 public final class Hs256Tokens implements TokenVerifier {
+    /**
+     * The secret every service uses when none is configured, so the development stack works out of
+     * the box. Production configurations set their own ({@code edge.token.secret}, ...).
+     */
+    public static final String DEVELOPMENT_SECRET = "pipechat-development-secret-change-me!";
+
     private final byte[] secret;
     private final Clock clock;
     private final MACVerifier verifier;
