@@ -14,6 +14,7 @@ import io.pipechat.protocol.events.Delivery;
 import io.pipechat.protocol.events.EdgeHeartbeat;
 import io.pipechat.protocol.events.UserEvent;
 import io.pipechat.protocol.frames.ServerFrame;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -72,6 +74,14 @@ class RouterIT {
                         new EdgeHeartbeat(edge, EPOCH, System.currentTimeMillis(), true))).get();
             }
 
+            // Records no router can read: they must be skipped, on the stream and in the global store.
+            try (KafkaProducer<String, byte[]> raw = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                    new StringSerializer(), new ByteArraySerializer())) {
+                raw.send(new ProducerRecord<>(topics.edges(), "2", "{garbage".getBytes(StandardCharsets.UTF_8))).get();
+                raw.send(new ProducerRecord<>(topics.userEvents(), "bob", "garbage".getBytes(StandardCharsets.UTF_8))).get();
+            }
+
             List<ServerFrame> beforeRestart;
             try (Router first = Router.start(config, kafka.bootstrapServers(), topics, dirs.resolve("first"))) {
                 assertThat(first.awaitRunning(WAIT)).isTrue();
@@ -90,6 +100,10 @@ class RouterIT {
                 beforeRestart = out.stream().filter(o -> o.delivery().user().equals("bob"))
                         .map(o -> ((Delivery.Frame) o.delivery()).frame()).toList();
                 assertThat(beforeRestart).extracting(f -> ((ServerFrame.Msg) f).seq()).containsExactly(1L, 2L, 3L);
+                assertThat(first.metrics().entrySet()).anySatisfy(e -> {
+                    assertThat(e.getKey().name()).isEqualTo("dropped-records-total");
+                    assertThat((Double) e.getValue().metricValue()).isEqualTo(1.0);
+                });
             }
 
             try (Router second = Router.start(config, kafka.bootstrapServers(), topics, dirs.resolve("second"))) {
