@@ -51,9 +51,13 @@ class RouterLoadIT {
     private static final Logger LOG = LoggerFactory.getLogger(RouterLoadIT.class);
     private static final int EDGES = 3;
     private static final int USERS = 50;
-    /** Messages per user; {@code -Drouter.load.per-user=400} for a measurement on a warm JVM. */
+    /**
+     * Messages per user; {@code -Drouter.load.per-user=400} for a measurement on a warm JVM
+     * ({@code -Drouter.load.commit-ms=20} to try another commit interval).
+     */
     private static final int PER_USER = Integer.getInteger("router.load.per-user", 40);
     private static final long EPOCH = 1;
+    private static final int PING_PONGS = 30;
 
     /** CPU time of the Kafka Streams processing threads so far (threads that died are not counted). */
     private static long streamThreadsCpuNanos() {
@@ -73,7 +77,8 @@ class RouterLoadIT {
         Topics topics = KafkaExtension.uniqueTopics();
         kafka.createTopics(topics, 4, EDGES);
         RouterConfig config = RouterConfig.defaults().withApplicationId("router-load-" + UUID.randomUUID())
-                .withEdgeTimeout(Duration.ofMinutes(2));
+                .withEdgeTimeout(Duration.ofMinutes(2))
+                .withCommitInterval(Duration.ofMillis(Long.getLong("router.load.commit-ms", 100)));
 
         try (KafkaProducer<String, Object> producer = new KafkaProducer<>(Map.of(
                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
@@ -132,6 +137,25 @@ class RouterLoadIT {
                 assertThat(msgs).extracting(ServerFrame.Msg::id)
                         .containsExactlyElementsOf(IntStream.range(0, PER_USER).mapToObj(i -> "m" + i).toList());
             });
+            // One message at a time, each read before the next is sent: the latency of an idle
+            // pipeline, which the commit interval dominates.
+            long[] idle = new long[PING_PONGS];
+            for (int i = 0; i < PING_PONGS; i++) {
+                long sent = System.nanoTime();
+                producer.send(new ProducerRecord<>(topics.userEvents(), "u0", new UserEvent.Message("u0", "sender",
+                        "p" + i, Address.user("u0"), System.currentTimeMillis(), "ping", null))).get();
+                List<ServerFrame.Msg> got = new ArrayList<>();
+                while (got.isEmpty() && System.nanoTime() - sent < Duration.ofSeconds(10).toNanos()) {
+                    consumer.poll(Duration.ofMillis(5)).forEach(r ->
+                            got.add((ServerFrame.Msg) ((Delivery.Frame) Json.read(r.value(), Delivery.class)).frame()));
+                }
+                idle[i] = (System.nanoTime() - sent) / 1_000_000;
+                assertThat(got).extracting(ServerFrame.Msg::seq).containsExactly(PER_USER + 1L + i);
+            }
+            Arrays.sort(idle);
+            LOG.info("router idle latency (send to committed delivery, {} one at a time): ms p50={} p90={} max={}",
+                    PING_PONGS, idle[PING_PONGS / 2], idle[PING_PONGS * 9 / 10], idle[PING_PONGS - 1]);
+
             Arrays.sort(latencies);
             LOG.info("router load: {} messages to {} online users in {} ms ({} msg/s); latency ms p50={} p99={} max={};"
                             + " stream thread CPU {} us/message; load average {}",
