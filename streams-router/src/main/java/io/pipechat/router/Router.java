@@ -50,8 +50,10 @@ public final class Router implements AutoCloseable {
     }
 
     /**
-     * Builds and starts the router; returns at once (see {@link #awaitRunning}). The topics must
-     * exist; {@code chat.deliveries} needs one partition per edge.
+     * Builds and starts the router. Returns once Kafka Streams has loaded the global edges store
+     * from {@code chat.edges} (it does that before starting its stream threads, so this waits for
+     * the broker), before partitions are assigned and stores restored: see {@link #awaitRunning}.
+     * The topics must exist; {@code chat.deliveries} needs one partition per edge.
      *
      * @param stateDir where RocksDB stores live; an empty directory is restored from the changelogs
      */

@@ -126,8 +126,9 @@ public final class RouterTopology {
     }
 
     private static StoreBuilder<KeyValueStore<String, EdgeHeartbeat>> edgesStore() {
-        // Restoration copies chat.edges bytes into the store as they are, so the store's reader must
-        // survive a record that never was a heartbeat: such a value reads as "no heartbeat known".
+        // Kafka Streams 4.2 restores this store through EdgeHeartbeatUpdater, which skips unreadable
+        // records; should restoration ever copy chat.edges bytes as they are (older versions did), a
+        // value that never was a heartbeat reads as "no heartbeat known" instead of failing.
         Deserializer<EdgeHeartbeat> lenient = (topic, bytes) -> {
             if (bytes == null) {
                 return null;

@@ -222,6 +222,8 @@ class RouterTopologyTest {
                 KeyValue.pair("carol", new UserEvent.Receipt("carol", "g-1", "bob", ReceiptStatus.DELIVERED, "g1", now)));
         assertThat(mailbox("bob")).containsExactly(msg(3, "m2", "alice", "bob", "later"));
         assertThat(counters("bob")).isEqualTo(new Counters(4, 2, now, 1));
+        assertThat(mailbox("alice")).as("the receipt comes back through chat.user-events into the sender's mailbox")
+                .containsExactly(new ServerFrame.Receipt(1, "m1", "bob", ReceiptStatus.DELIVERED, now, null));
 
         heartbeat(0, EPOCH);
         open("bob", "phone", "s1", 0);
@@ -410,6 +412,22 @@ class RouterTopologyTest {
         assertThat(metric("stream-task-metrics", "dropped-records-total")).isEqualTo(2.0);
         assertThat(routerMetric("invalid-skipped-total")).isEqualTo(3.0);
         assertThat(mailbox("bob")).containsExactly(msg(1, "m1", "alice", "bob", "still working"));
+    }
+
+    @Test
+    void shouldIgnoreUnreadableHeartbeatsAndKeepTheLastGoodOne() {
+        heartbeat(1, EPOCH);
+        open("bob", "phone", "s1", 1);
+        advance(Duration.ofSeconds(8));
+        driver.createInputTopic(topics.edges(), new StringSerializer(), new ByteArraySerializer())
+                .pipeInput("1", "{not a heartbeat".getBytes(StandardCharsets.UTF_8));
+
+        send("alice", "bob", "m1", "still routed");
+        assertThat(readDeliveries()).extracting(Out::partition).containsExactly(1);
+
+        advance(Duration.ofSeconds(3));               // the last good heartbeat is now 11 s old
+        send("alice", "bob", "m2", "now offline");
+        assertThat(readDeliveries()).isEmpty();
     }
 
     // ---- helpers ----
