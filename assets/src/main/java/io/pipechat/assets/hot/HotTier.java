@@ -46,7 +46,7 @@ public final class HotTier {
         this.hotRequests = hotRequests;
         this.windowNanos = window.toNanos();
         this.capacityBytes = capacityBytes;
-        this.maxEntryBytes = capacityBytes / 4;
+        this.maxEntryBytes = Math.min(capacityBytes / 4, Integer.MAX_VALUE - 8);
         this.nanoTime = nanoTime;
     }
 
