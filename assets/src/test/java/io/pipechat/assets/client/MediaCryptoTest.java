@@ -41,6 +41,24 @@ class MediaCryptoTest {
                 "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
     }
 
+    /**
+     * Known answers of format v1. The WebCrypto sketch in the module README, run in Node 20
+     * (WebCrypto, CompressionStream "deflate-raw"), produces exactly these ids and keys.
+     */
+    @Test
+    void formatV1KnownAnswersMatchTheWebCryptoImplementation() {
+        byte[] text = "hello pipechat media, hello pipechat media, hello pipechat media\n".repeat(50)
+                .getBytes(StandardCharsets.UTF_8);
+        SealedMedia deflated = MediaCrypto.seal(text, "text/plain");
+        assertThat(deflated.id()).isEqualTo("1770b660a67291f3228e768ac5f11fcf6bc22aab8aaffe633f70def9d088038d");
+        assertThat(deflated.key()).isEqualTo("dGiqj61IK9RmZ78L0UtAzabkepECQzBQRcq7zF-twJ0");
+        assertThat(deflated.blob()).hasSize(77);
+        SealedMedia stored = MediaCrypto.seal(text, "image/jpeg");
+        assertThat(stored.id()).isEqualTo("b452169b783085cbaac5c4badc4de93b80d6fc5330dea6842e5a5e7e182a57d0");
+        assertThat(stored.key()).isEqualTo("0nVwRxD1zS4eFFWHmP1O1Si0WthGgaIHUNmnwn9pMfo");
+        assertThat(stored.blob()).hasSize(2 + text.length + 16);
+    }
+
     @Test
     void sealThenOpenGivesBackThePlaintext() throws Exception {
         byte[] plain = text(2_000);
