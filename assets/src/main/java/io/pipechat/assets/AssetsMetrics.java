@@ -4,6 +4,7 @@ import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -32,7 +33,7 @@ public final class AssetsMetrics implements AutoCloseable {
     private final Gauge<Long> hotBytes;
 
     public AssetsMetrics(Supplier<Long> hotCacheBytes) {
-        registry.remove("assets.hot.cache.bytes", java.util.List.of());
+        registry.remove("assets.hot.cache.bytes", List.of());
         hotBytes = registry.getOrCreate(Gauge.builder("assets.hot.cache.bytes", hotCacheBytes)
                 .description("Bytes held by the hot tier"));
     }
@@ -44,7 +45,7 @@ public final class AssetsMetrics implements AutoCloseable {
     public void rejected(String reason) {
         registry.getOrCreate(Counter.builder("assets.uploads.rejected")
                 .description("Refused uploads by reason")
-                .tags(java.util.List.of(Metrics.tag("reason", reason)))).increment();
+                .tags(List.of(Metrics.tag("reason", reason)))).increment();
     }
 
     public void created(long size) {

@@ -139,6 +139,13 @@ public final class MediaService implements HttpService, AutoCloseable {
         PutOutcome outcome;
         try (InputStream body = req.content().inputStream()) {
             outcome = store.put(id, body, maxBytes);
+        } catch (IOException e) {
+            // the store failed (disk full, permissions); a client that went away never reads this
+            LOG.error("storing {} failed", id, e);
+            if (!res.isSent()) {
+                error(res, Status.INTERNAL_SERVER_ERROR_500, "internal", "the blob could not be stored");
+            }
+            return;
         }
         switch (outcome) {
             case PutOutcome.Created c -> {
@@ -251,12 +258,12 @@ public final class MediaService implements HttpService, AutoCloseable {
     }
 
     /** Body of every error response. */
-    public record Error(String code, String message) {
+    public record ErrorBody(String code, String message) {
     }
 
     private static void error(ServerResponse res, Status status, String code, String message) {
         res.status(status);
-        json(res, new Error(code, message));
+        json(res, new ErrorBody(code, message));
     }
 
     private static void json(ServerResponse res, Object body) {
