@@ -14,8 +14,9 @@ import java.util.function.LongSupplier;
  * <p>State, all in memory and lost on restart:
  * <ul>
  *   <li>request windows: key media id, value (window start, requests in it); an id becomes hot when
- *   it is requested at least {@code hotRequests} times within one {@code window}. An entry is
- *   dropped when its window has expired and the map holds more than {@link #MAX_TRACKED} ids.</li>
+ *   it is requested at least {@code hotRequests} times within one {@code window}. When the map
+ *   passes {@link #MAX_TRACKED} ids, entries whose window expired are dropped, and if more than half
+ *   of the limit is still left the map is cleared (heat is best effort; memory is bounded).</li>
  *   <li>cache: key media id, value the whole blob; least recently used first out once the total
  *   exceeds {@code capacityBytes}. Blobs larger than {@code maxEntryBytes} are never cached.</li>
  * </ul>
@@ -98,7 +99,17 @@ public final class HotTier {
         return cache.size();
     }
 
-    private void purge(long now) {
+    private synchronized void purge(long now) {
+        if (windows.size() <= MAX_TRACKED) {
+            return;
+        }
         windows.entrySet().removeIf(e -> now - e.getValue().start >= windowNanos);
+        if (windows.size() > MAX_TRACKED / 2) {
+            windows.clear();
+        }
+    }
+
+    int trackedIds() {
+        return windows.size();
     }
 }

@@ -48,4 +48,12 @@ class HotTierTest {
         assertThat(tier.get("big")).isNull();
         assertThat(tier.cachedBytes()).isZero();
     }
+
+    @Test
+    void requestTrackingStaysBoundedUnderManyDistinctIds() {
+        for (int i = 0; i < 3 * HotTier.MAX_TRACKED; i++) {
+            tier.recordRequest("id" + i);
+            assertThat(tier.trackedIds()).isLessThanOrEqualTo(HotTier.MAX_TRACKED + 1);
+        }
+    }
 }
