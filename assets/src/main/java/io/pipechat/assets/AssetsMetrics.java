@@ -43,9 +43,18 @@ public final class AssetsMetrics implements AutoCloseable {
     }
 
     public void rejected(String reason) {
-        registry.getOrCreate(Counter.builder("assets.uploads.rejected")
+        rejectedCounter(reason).increment();
+    }
+
+    /** Refused uploads so far with this reason. */
+    public long rejectedCount(String reason) {
+        return rejectedCounter(reason).count();
+    }
+
+    private Counter rejectedCounter(String reason) {
+        return registry.getOrCreate(Counter.builder("assets.uploads.rejected")
                 .description("Refused uploads by reason")
-                .tags(List.of(Metrics.tag("reason", reason)))).increment();
+                .tags(List.of(Metrics.tag("reason", reason))));
     }
 
     public void created(long size) {

@@ -139,11 +139,13 @@ class MediaApiIT {
         byte[] blob = random(200_000);
         String wrongId = sha256(random(10));
         FileBlobStore.Usage before = store.usage();
+        long mismatches = server.metrics().rejectedCount("mismatch");
 
         HttpResponse<String> res = put(wrongId, blob, token("alice"));
 
         assertThat(res.statusCode()).isEqualTo(400);
         assertThat(res.body()).contains("\"code\":\"bad_request\"").contains(sha256(blob));
+        assertThat(server.metrics().rejectedCount("mismatch")).isEqualTo(mismatches + 1);
         assertThat(head(wrongId)).isEqualTo(404);
         assertThat(store.usage()).isEqualTo(before);
         assertThat(store.usage().tempFiles()).isZero();
@@ -206,6 +208,7 @@ class MediaApiIT {
         String forged = new io.pipechat.protocol.auth.Hs256Tokens("another-secret-another-secret-0123456789")
                 .issue("mallory", Duration.ofMinutes(5));
         String expired = TestServers.TOKENS.issue("alice", Duration.ofSeconds(-1));
+        long rejected = server.metrics().rejectedCount("unauthorized");
         for (String token : new String[] {null, "garbage", forged, expired}) {
             HttpResponse<String> res = put(id, blob, token);
             assertThat(res.statusCode()).as("token %s", token).isEqualTo(401);
@@ -213,6 +216,7 @@ class MediaApiIT {
             assertThat(res.body()).contains("\"code\":\"unauthorized\"");
         }
         assertThat(head(id)).isEqualTo(404);
+        assertThat(server.metrics().rejectedCount("unauthorized")).isEqualTo(rejected + 4);
     }
 
     @Test
