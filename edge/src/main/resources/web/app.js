@@ -114,7 +114,12 @@ function handle(f) {
 }
 
 function receive(f) {
+  const known = f.to.group && state.convs['g:' + f.to.group];
   const c = f.to.group ? conv('group', f.to.group) : conv('user', f.from === session.user ? f.to.user : f.from);
+  if (f.to.group && !known) {
+    api('GET', `/v1/groups/${f.to.group}`).then(g => { c.title = g.name; c.members = g.members; save(); render(); })
+      .catch(() => {});
+  }
   if (c.messages.some(m => m.id === f.id && m.from === f.from)) return;
   c.messages.push({id: f.id, from: f.from, mine: f.from === session.user, body: f.body, media: f.media, ts: f.ts, seq: f.seq});
   const visible = current === c.key && document.visibilityState === 'visible';

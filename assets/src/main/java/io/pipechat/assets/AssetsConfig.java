@@ -32,7 +32,7 @@ public record AssetsConfig(
         String tokenSecret) {
 
     /** For development and the embedded stack only: anyone who reads this can mint tokens. */
-    public static final String DEV_SECRET = "pipechat-development-secret-do-not-use-in-production";
+    public static final String DEV_SECRET = io.pipechat.protocol.auth.Hs256Tokens.DEVELOPMENT_SECRET;
 
     public static final long DEFAULT_MAX_BYTES = 100L * 1024 * 1024;
 

@@ -2,6 +2,8 @@ package io.pipechat.local;
 
 import io.pipechat.edge.Edge;
 import io.pipechat.edge.EdgeConfig;
+import io.pipechat.assets.AssetsConfig;
+import io.pipechat.assets.media.MediaService;
 import io.pipechat.cdc.CdcConfig;
 import io.pipechat.cdc.CdcEngine;
 import io.pipechat.embedded.EmbeddedKafka;
@@ -10,6 +12,7 @@ import io.pipechat.groups.EmbeddedGroupsJob;
 import io.pipechat.groups.GroupsConfig;
 import io.pipechat.schema.Schema;
 import io.pipechat.protocol.Topics;
+import io.pipechat.protocol.auth.Hs256Tokens;
 import io.pipechat.router.Router;
 import io.pipechat.router.RouterConfig;
 import java.io.IOException;
@@ -98,6 +101,7 @@ public final class LocalStack implements AutoCloseable {
     private EmbeddedMariaDb db;
     private CdcEngine cdc;
     private EmbeddedGroupsJob groupsJob;
+    private MediaService media;
     private final List<Edge> edges = Collections.synchronizedList(new ArrayList<>());
     private volatile Router router;
 
@@ -126,6 +130,7 @@ public final class LocalStack implements AutoCloseable {
         try {
             kafka.createTopics(stack.topics, options.partitions(), Math.max(options.edges(), 2));
             stack.startDatabase();
+            stack.startMedia();
             stack.startRouter();
             stack.startGroupsJob();
             for (int i = 0; i < options.edges(); i++) {
@@ -148,6 +153,17 @@ public final class LocalStack implements AutoCloseable {
                 .withDatabase(db.host(), db.port(), db.user(), db.password(), db.database())
                 .withKafka(kafka.bootstrapServers()));
         cdc.awaitStarted(Duration.ofSeconds(60));
+    }
+
+    /** The asset service's routes, mounted on every edge's port ({@code /v1/media}), blobs under {@code media/}. */
+    private void startMedia() {
+        String secret = options.edgeSettings().getOrDefault("edge.token.secret", Hs256Tokens.DEVELOPMENT_SECRET);
+        try {
+            media = MediaService.create(AssetsConfig.defaults().withStoreDir(dataDir.resolve("media"))
+                    .withTokenSecret(secret), new Hs256Tokens(secret));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void startGroupsJob() {
@@ -184,7 +200,7 @@ public final class LocalStack implements AutoCloseable {
         settings.put("db.user", db.user());
         settings.put("db.password", db.password());
         settings.putAll(options.edgeSettings());
-        Edge edge = Edge.start(Edge.config(settings));
+        Edge edge = Edge.start(Edge.config(settings), routing -> routing.register("/v1/media", media));
         synchronized (edges) {
             edges.removeIf(e -> e.config().partition() == index);
             edges.add(edge);
@@ -235,6 +251,9 @@ public final class LocalStack implements AutoCloseable {
         running.forEach(LocalStack::quietly);
         if (groupsJob != null) {
             quietly(groupsJob);
+        }
+        if (media != null) {
+            quietly(media);
         }
         stopRouter();
         if (cdc != null) {

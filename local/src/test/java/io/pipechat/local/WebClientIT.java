@@ -2,12 +2,21 @@ package io.pipechat.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.awt.Color;
+import java.awt.GradientPaint;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import javax.imageio.ImageIO;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
 
 /** The web client in real browsers (headless Chromium) against the real one-JVM stack. */
 @ExtendWith(StackExtension.class)
@@ -85,6 +94,76 @@ class WebClientIT {
             a.startChat(bob);
             a.find("#text").sendKeys("I am wri");
             b.until(d -> d.findElement(By.id("typing")).getText().equals(alice + " is typing…"));
+        }
+    }
+
+    @Test
+    void aGroupOfThreeChatsTogether() {
+        String alice = user("alice");
+        String bob = user("bob");
+        String carol = user("carol");
+        try (Browser a = new Browser(stack.url(0)); Browser b = new Browser(stack.url(1)); Browser c = new Browser(stack.url(0))) {
+            a.signIn(alice);
+            b.signIn(bob);
+            c.signIn(carol);
+            a.find(".new-group summary").click();
+            a.find("#new-group-name").sendKeys("Weekend");
+            a.find("#new-group-members").sendKeys(bob + ", " + carol);
+            a.find("#new-group button").click();
+            a.until(d -> d.findElement(By.id("chat-title")).getText().equals("Weekend"));
+            a.type("Who is in for Saturday?");
+
+            for (Browser member : List.of(b, c)) {
+                member.find("[data-key^='g:']");
+                member.until(d -> {
+                    d.findElement(By.cssSelector("[data-key^='g:']")).click();
+                    return true;
+                });
+                member.until(d -> member.bodies().equals(List.of("Who is in for Saturday?")));
+            }
+            b.type("Me!");
+            c.until(d -> c.bodies().equals(List.of("Who is in for Saturday?", "Me!")));
+            a.until(d -> a.bodies().equals(List.of("Who is in for Saturday?", "Me!")));
+            a.until(d -> "read".equals(a.statusOf("Who is in for Saturday?")));
+            c.screenshot("group");
+        }
+    }
+
+    @Test
+    void aPhotoIsEncryptedUploadedAndShownInTheRecipientsPage() throws Exception {
+        String alice = user("alice");
+        String bob = user("bob");
+        Path photo = Files.createTempFile("photo", ".png");
+        BufferedImage image = new BufferedImage(320, 200, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        g.setPaint(new GradientPaint(0, 0, Color.ORANGE, 320, 200, Color.BLUE));
+        g.fillRect(0, 0, 320, 200);
+        g.dispose();
+        ImageIO.write(image, "png", photo.toFile());
+        try (Browser a = new Browser(stack.url(0)); Browser b = new Browser(stack.url(1))) {
+            a.signIn(alice);
+            b.signIn(bob);
+            a.startChat(bob);
+            WebElement attach = a.driver.findElement(By.id("attach"));
+            ((JavascriptExecutor) a.driver).executeScript("arguments[0].hidden = false", attach);
+            attach.sendKeys(photo.toAbsolutePath().toString());
+            a.until(d -> List.of("sent", "delivered", "read").contains(
+                    d.findElement(By.cssSelector("#messages .msg.mine")).getDomAttribute("data-status")));
+
+            b.open("u:" + alice);
+            Long width = b.waiting().until(d -> {
+                List<WebElement> imgs = d.findElements(By.cssSelector("#messages .msg .media img"));
+                if (imgs.isEmpty()) {
+                    return null;
+                }
+                Object w = ((JavascriptExecutor) d).executeScript(
+                        "return arguments[0].complete ? arguments[0].naturalWidth : 0", imgs.getFirst());
+                return ((Number) w).longValue() > 0 ? ((Number) w).longValue() : null;
+            });
+            assertThat(width).isEqualTo(320);
+            b.screenshot("photo");
+        } finally {
+            Files.deleteIfExists(photo);
         }
     }
 }
