@@ -69,7 +69,7 @@ public final class Notifier implements AutoCloseable {
             Schema.migrate(dataSource);
             http = WebPushSender.httpClient(config.requestTimeout());
             PushSender sender = new WebPushSender(http, keys, config.vapidSubject(), config.ttl(),
-                    config.requestTimeout(), Clock.systemUTC());
+                    config.requestTimeout(), config.allowHttpEndpoints(), Clock.systemUTC());
             return start(config, registry, dataSource, http, keys, sender);
         } catch (RuntimeException e) {
             dataSource.close();
@@ -105,6 +105,11 @@ public final class Notifier implements AutoCloseable {
     /** The VAPID public key, unpadded base64url of the 65-byte point: the browser's applicationServerKey. */
     public String vapidPublicKey() {
         return vapidKeys.publicKeyBase64Url();
+    }
+
+    /** False once the poll loop has stopped: after {@link #close()}, or after a fatal Kafka error (logged). */
+    public boolean isRunning() {
+        return pollThread.isAlive();
     }
 
     public NotifierMetrics metrics() {

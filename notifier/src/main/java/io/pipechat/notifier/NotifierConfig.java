@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code notifier.request-timeout}</td><td>one POST to a push service [10s]</td></tr>
  *   <tr><td>{@code notifier.ttl}</td><td>Web Push TTL; older requests are skipped [24h]</td></tr>
  *   <tr><td>{@code notifier.shutdown-grace}</td><td>how long close() waits for pushes in flight [5s]</td></tr>
+ *   <tr><td>{@code notifier.allow-http-endpoints}</td><td>accept {@code http:} push endpoints, for a
+ *       local test push service; browsers' push services are all https [false]</td></tr>
  * </table>
  * Durations: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 24h} or ISO-8601 ({@code PT10S}).
  *
@@ -41,7 +43,8 @@ public record NotifierConfig(String bootstrapServers, String topic, String group
                              String vapidPublicKey, String vapidPrivateKey, Path dataDir, String vapidSubject,
                              int concurrency, int maxInFlightRequests,
                              int maxAttempts, Duration initialBackoff, Duration maxBackoff,
-                             Duration requestTimeout, Duration ttl, Duration shutdownGrace) {
+                             Duration requestTimeout, Duration ttl, Duration shutdownGrace,
+                             boolean allowHttpEndpoints) {
 
     public static final String DEFAULT_GROUP_ID = "pipechat-notifier";
     public static final String VAPID_KEY_FILE = "vapid.json";
@@ -90,7 +93,8 @@ public record NotifierConfig(String bootstrapServers, String topic, String group
                 duration(or(get.apply("notifier.retry.max-backoff"), "60s")),
                 duration(or(get.apply("notifier.request-timeout"), "10s")),
                 duration(or(get.apply("notifier.ttl"), "24h")),
-                duration(or(get.apply("notifier.shutdown-grace"), "5s")));
+                duration(or(get.apply("notifier.shutdown-grace"), "5s")),
+                Boolean.parseBoolean(or(get.apply("notifier.allow-http-endpoints"), "false")));
     }
 
     /** The same settings from a map of the keys above, the rest defaulted (for code and tests). */

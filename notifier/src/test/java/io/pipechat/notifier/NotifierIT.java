@@ -82,6 +82,7 @@ class NotifierIT {
         settings.put("notifier.retry.max-backoff", "3s");
         settings.put("notifier.request-timeout", "30s");
         settings.put("notifier.shutdown-grace", "2s");
+        settings.put("notifier.allow-http-endpoints", "true");
 
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
@@ -180,6 +181,7 @@ class NotifierIT {
         send(0, "frank", Json.bytes(new PushRequest("frank", 1, System.currentTimeMillis())));
         await().atMost(WAIT).until(() -> service.received("frank").size() == 1);
         notifier.close();
+        assertThat(notifier.isRunning()).isFalse();
 
         notifier = Notifier.start(NotifierConfig.from(settings));
         send(0, "grace", Json.bytes(new PushRequest("grace", 1, System.currentTimeMillis())));

@@ -60,6 +60,7 @@ class RouterToPushIT {
                      "notifier.group-id", "notifier-" + topics.push(),
                      "notifier.db.url", jdbcUrl,
                      "notifier.db.user", db.user(),
+                     "notifier.allow-http-endpoints", "true",
                      "notifier.data-dir", dir.resolve("notifier").toString())));
              KafkaProducer<String, UserEvent> producer = new KafkaProducer<>(Map.of(
                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),

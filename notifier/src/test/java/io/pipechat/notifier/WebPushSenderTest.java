@@ -38,7 +38,7 @@ class WebPushSenderTest {
         service = new TestPushService();
         http = WebPushSender.httpClient(Duration.ofSeconds(2));
         keys = VapidKeys.generate();
-        sender = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24), Duration.ofSeconds(5),
+        sender = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24), Duration.ofSeconds(5), true,
                 Clock.systemUTC());
     }
 
@@ -88,7 +88,7 @@ class WebPushSenderTest {
         service.script("a", new Hang());
 
         WebPushSender impatient = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24),
-                Duration.ofMillis(300), Clock.systemUTC());
+                Duration.ofMillis(300), true, Clock.systemUTC());
 
         PushOutcome outcome = impatient.send(subscription("a"), PAYLOAD);
 
@@ -105,6 +105,10 @@ class WebPushSenderTest {
         assertThat(sender.send(badKey, PAYLOAD)).isInstanceOf(PushOutcome.Rejected.class);
         PushSubscription badEndpoint = new PushSubscription(9, "alice", "ftp://x/y", browser.p256dh(), browser.auth());
         assertThat(sender.send(badEndpoint, PAYLOAD)).isInstanceOf(PushOutcome.Rejected.class);
+        WebPushSender httpsOnly = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24),
+                Duration.ofSeconds(5), false, Clock.systemUTC());
+        assertThat(httpsOnly.send(subscription("b"), PAYLOAD))
+                .isEqualTo(new PushOutcome.Rejected("unusable subscription: the endpoint is not an https URL"));
         assertThat(service.received("b")).isEmpty();
     }
 
@@ -112,7 +116,7 @@ class WebPushSenderTest {
     void thePushServiceRefusesAnExpiredTokenAndAKeyThatDidNotSign() throws Exception {
         // The checks of the test push service can fail: an expired JWT and a foreign k= are both refused.
         WebPushSender late = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24),
-                Duration.ofSeconds(1), Clock.offset(Clock.systemUTC(), Duration.ofHours(-13)));
+                Duration.ofSeconds(1), true, Clock.offset(Clock.systemUTC(), Duration.ofHours(-13)));
         assertThat(late.send(subscription("late"), PAYLOAD)).isInstanceOf(PushOutcome.Rejected.class);
         assertThat(service.received("late").getFirst().problem()).startsWith("exp");
 

@@ -41,17 +41,22 @@ public final class WebPushSender implements PushSender {
     private final Duration ttl;
     private final Duration requestTimeout;
     private final Clock clock;
+    private final boolean allowHttp;
 
     /**
      * @param ttl            how long the push service keeps a message for an unreachable device
      * @param requestTimeout the longest one POST may take, response included
+     * @param allowHttp      accept {@code http:} endpoints (tests with a local push service); otherwise
+     *                       only {@code https:}, which every browser's push service uses, so a
+     *                       subscription cannot point the notifier at plain-HTTP internal services
      */
     public WebPushSender(HttpClient http, VapidKeys keys, String subject, Duration ttl, Duration requestTimeout,
-                         Clock clock) {
+                         boolean allowHttp, Clock clock) {
         this.http = http;
         this.vapid = new VapidTokens(keys, subject, clock);
         this.ttl = ttl;
         this.requestTimeout = requestTimeout;
+        this.allowHttp = allowHttp;
         this.clock = clock;
     }
 
@@ -116,11 +121,13 @@ public final class WebPushSender implements PushSender {
                 .encrypt(payload, null);
     }
 
-    private static URI endpoint(String endpoint) {
+    private URI endpoint(String endpoint) {
         URI uri = URI.create(endpoint);
-        if (!("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()))
-                || uri.getHost() == null) {
-            throw new IllegalArgumentException("the endpoint is not an http(s) URL");
+        boolean https = "https".equalsIgnoreCase(uri.getScheme());
+        boolean http = "http".equalsIgnoreCase(uri.getScheme());
+        if (!(https || (http && allowHttp)) || uri.getHost() == null) {
+            throw new IllegalArgumentException(allowHttp ? "the endpoint is not an http(s) URL"
+                    : "the endpoint is not an https URL");
         }
         return uri;
     }
