@@ -1,0 +1,154 @@
+package io.pipechat.notifier.webpush;
+
+import com.google.crypto.tink.apps.webpush.WebPushHybridEncrypt;
+import io.pipechat.notifier.push.PushOutcome;
+import io.pipechat.notifier.push.PushSender;
+import io.pipechat.notifier.push.PushSubscription;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+
+/**
+ * Web Push: one POST per message to the subscription's endpoint (RFC 8030), the body encrypted for the
+ * browser with {@code aes128gcm} (RFC 8291, by Google Tink's {@code apps-webpush}), authenticated with
+ * VAPID (RFC 8292, {@link VapidTokens}).
+ *
+ * <p>Request headers: {@code TTL} (seconds the push service keeps an undelivered message),
+ * {@code Urgency: high} (wake the device), {@code Topic: messages-waiting} (an undelivered earlier
+ * "messages waiting" is replaced, not stacked), {@code Content-Encoding: aes128gcm},
+ * {@code Authorization: vapid t=..., k=...}.
+ *
+ * <p>Responses: 2xx delivered; 404/410 gone; 429 and 5xx retryable (with {@code Retry-After}, seconds or
+ * HTTP date); I/O errors and timeouts retryable; anything else rejected (403 usually means the
+ * subscription was made for another VAPID key; 413 a too large payload).
+ */
+public final class WebPushSender implements PushSender {
+    /** Collapses undelivered pushes of this kind on the push service (RFC 8030 section 5.4). */
+    static final String TOPIC = "messages-waiting";
+
+    private final HttpClient http;
+    private final VapidTokens vapid;
+    private final Duration ttl;
+    private final Duration requestTimeout;
+    private final Clock clock;
+    private final boolean allowHttp;
+
+    /**
+     * @param ttl            how long the push service keeps a message for an unreachable device
+     * @param requestTimeout the longest one POST may take, response included
+     * @param allowHttp      accept {@code http:} endpoints (tests with a local push service); otherwise
+     *                       only {@code https:}, which every browser's push service uses, so a
+     *                       subscription cannot point the notifier at plain-HTTP internal services
+     */
+    public WebPushSender(HttpClient http, VapidKeys keys, String subject, Duration ttl, Duration requestTimeout,
+                         boolean allowHttp, Clock clock) {
+        this.http = http;
+        this.vapid = new VapidTokens(keys, subject, clock);
+        this.ttl = ttl;
+        this.requestTimeout = requestTimeout;
+        this.allowHttp = allowHttp;
+        this.clock = clock;
+    }
+
+    /** An HTTP client for push services: HTTP/2 where offered, connect timeout as given. */
+    public static HttpClient httpClient(Duration connectTimeout) {
+        return HttpClient.newBuilder()
+                .connectTimeout(connectTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+    }
+
+    @Override
+    public PushOutcome send(PushSubscription subscription, byte[] payload) throws InterruptedException {
+        URI endpoint;
+        byte[] body;
+        try {
+            endpoint = endpoint(subscription.endpoint());
+            body = encrypt(subscription, payload);
+        } catch (IllegalArgumentException | GeneralSecurityException e) {
+            return new PushOutcome.Rejected("unusable subscription: " + e.getMessage());
+        }
+        HttpRequest request = HttpRequest.newBuilder(endpoint)
+                .timeout(requestTimeout)
+                .header("TTL", Long.toString(ttl.toSeconds()))
+                .header("Urgency", "high")
+                .header("Topic", TOPIC)
+                .header("Content-Type", "application/octet-stream")
+                .header("Content-Encoding", "aes128gcm")
+                .header("Authorization", vapid.authorization(endpoint))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (HttpTimeoutException e) {
+            return new PushOutcome.Retryable("timed out after " + requestTimeout, Optional.empty());
+        } catch (IOException e) {
+            return new PushOutcome.Retryable("I/O error: " + e, Optional.empty());
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            return new PushOutcome.Delivered(status);
+        }
+        if (status == 404 || status == 410) {
+            return new PushOutcome.Gone(status);
+        }
+        if (status == 429 || status >= 500) {
+            return new PushOutcome.Retryable("HTTP " + status,
+                    response.headers().firstValue("Retry-After").flatMap(v -> retryAfter(v, clock)));
+        }
+        return new PushOutcome.Rejected("HTTP " + status + " " + abbreviate(response.body()));
+    }
+
+    /** The body: RFC 8291 {@code aes128gcm} (salt, record size, sender key, one record). */
+    static byte[] encrypt(PushSubscription subscription, byte[] payload) throws GeneralSecurityException {
+        byte[] uaPublic = P256.fromBase64Url(subscription.p256dh());
+        P256.publicKey(uaPublic); // rejects points off the curve with a clear message
+        return new WebPushHybridEncrypt.Builder()
+                .withAuthSecret(P256.fromBase64Url(subscription.auth()))
+                .withRecipientPublicKey(uaPublic)
+                .build()
+                .encrypt(payload, null);
+    }
+
+    private URI endpoint(String endpoint) {
+        URI uri = URI.create(endpoint);
+        boolean https = "https".equalsIgnoreCase(uri.getScheme());
+        boolean http = "http".equalsIgnoreCase(uri.getScheme());
+        if (!(https || (http && allowHttp)) || uri.getHost() == null) {
+            throw new IllegalArgumentException(allowHttp ? "the endpoint is not an http(s) URL"
+                    : "the endpoint is not an https URL");
+        }
+        return uri;
+    }
+
+    /** {@code Retry-After}: delay-seconds or an HTTP date (RFC 9110 section 10.2.3); empty if neither. */
+    static Optional<Duration> retryAfter(String value, Clock clock) {
+        String v = value.strip();
+        try {
+            return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(v))));
+        } catch (NumberFormatException e) {
+            try {
+                Duration d = Duration.between(clock.instant(), ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+                return Optional.of(d.isNegative() ? Duration.ZERO : d);
+            } catch (DateTimeParseException e2) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    private static String abbreviate(String body) {
+        String b = body == null ? "" : body.strip();
+        return b.length() <= 200 ? b : b.substring(0, 200) + "...";
+    }
+}
