@@ -11,6 +11,8 @@ import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.groups.EmbeddedGroupsJob;
 import io.pipechat.groups.GroupsConfig;
 import io.pipechat.schema.Schema;
+import io.pipechat.notifier.Notifier;
+import io.pipechat.notifier.NotifierConfig;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.auth.Hs256Tokens;
 import io.pipechat.router.Router;
@@ -51,10 +53,11 @@ public final class LocalStack implements AutoCloseable {
      * @param partitions partitions of {@code chat.user-events} and {@code chat.group-events}
      * @param dbPort     MariaDB's port; 0 for a free one
      * @param router     router settings
-     * @param edgeSettings extra edge configuration keys (see the edge's {@code application.yaml})
+     * @param settings   further configuration: {@code edge.*}, {@code server.*}, ... keys go to the edges
+     *                   (see the edge's {@code application.yaml}), {@code notifier.*} keys to the notifier
      */
     public record Options(Path dataDir, boolean fresh, int httpPort, int kafkaPort, int dbPort, int edges,
-                          int partitions, RouterConfig router, GroupsConfig groups, Map<String, String> edgeSettings) {
+                          int partitions, RouterConfig router, GroupsConfig groups, Map<String, String> settings) {
 
         public static Options defaults() {
             return new Options(Path.of("data"), false, 8080, 9092, 0, 1, 4, RouterConfig.defaults(),
@@ -67,14 +70,14 @@ public final class LocalStack implements AutoCloseable {
         }
 
         public Options withRouter(RouterConfig r) {
-            return new Options(dataDir, fresh, httpPort, kafkaPort, dbPort, edges, partitions, r, groups, edgeSettings);
+            return new Options(dataDir, fresh, httpPort, kafkaPort, dbPort, edges, partitions, r, groups, settings);
         }
 
         public Options withGroups(GroupsConfig g) {
-            return new Options(dataDir, fresh, httpPort, kafkaPort, dbPort, edges, partitions, router, g, edgeSettings);
+            return new Options(dataDir, fresh, httpPort, kafkaPort, dbPort, edges, partitions, router, g, settings);
         }
 
-        public Options withEdgeSettings(Map<String, String> s) {
+        public Options withSettings(Map<String, String> s) {
             return new Options(dataDir, fresh, httpPort, kafkaPort, dbPort, edges, partitions, router, groups, s);
         }
     }
@@ -102,6 +105,7 @@ public final class LocalStack implements AutoCloseable {
     private CdcEngine cdc;
     private EmbeddedGroupsJob groupsJob;
     private MediaService media;
+    private Notifier notifier;
     private final List<Edge> edges = Collections.synchronizedList(new ArrayList<>());
     private volatile Router router;
 
@@ -131,6 +135,7 @@ public final class LocalStack implements AutoCloseable {
             kafka.createTopics(stack.topics, options.partitions(), Math.max(options.edges(), 2));
             stack.startDatabase();
             stack.startMedia();
+            stack.startNotifier();
             stack.startRouter();
             stack.startGroupsJob();
             for (int i = 0; i < options.edges(); i++) {
@@ -157,13 +162,30 @@ public final class LocalStack implements AutoCloseable {
 
     /** The asset service's routes, mounted on every edge's port ({@code /v1/media}), blobs under {@code media/}. */
     private void startMedia() {
-        String secret = options.edgeSettings().getOrDefault("edge.token.secret", Hs256Tokens.DEVELOPMENT_SECRET);
+        String secret = options.settings().getOrDefault("edge.token.secret", Hs256Tokens.DEVELOPMENT_SECRET);
         try {
             media = MediaService.create(AssetsConfig.defaults().withStoreDir(dataDir.resolve("media"))
                     .withTokenSecret(secret), new Hs256Tokens(secret));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Sends Web Push for {@code chat.push}; its VAPID key pair is kept under {@code notifier/}. */
+    private void startNotifier() {
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "notifier.bootstrap-servers", kafka.bootstrapServers(),
+                "notifier.topic", topics.push(),
+                "notifier.db.url", db.jdbcUrl(),
+                "notifier.db.user", db.user(),
+                "notifier.db.password", db.password(),
+                "notifier.data-dir", dataDir.resolve("notifier").toString()));
+        options.settings().forEach((k, v) -> {
+            if (k.startsWith("notifier.")) {
+                settings.put(k, v);
+            }
+        });
+        notifier = Notifier.start(NotifierConfig.from(settings));
     }
 
     private void startGroupsJob() {
@@ -199,7 +221,8 @@ public final class LocalStack implements AutoCloseable {
         settings.put("db.url", db.jdbcUrl());
         settings.put("db.user", db.user());
         settings.put("db.password", db.password());
-        settings.putAll(options.edgeSettings());
+        settings.put("push.vapid-public-key", notifier.vapidPublicKey());
+        settings.putAll(options.settings());
         Edge edge = Edge.start(Edge.config(settings), routing -> routing.register("/v1/media", media));
         synchronized (edges) {
             edges.removeIf(e -> e.config().partition() == index);
@@ -254,6 +277,9 @@ public final class LocalStack implements AutoCloseable {
         }
         if (media != null) {
             quietly(media);
+        }
+        if (notifier != null) {
+            quietly(notifier);
         }
         stopRouter();
         if (cdc != null) {

@@ -3,6 +3,7 @@ package io.pipechat.local;
 import io.pipechat.groups.GroupsConfig;
 import io.pipechat.router.RouterConfig;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -25,7 +26,9 @@ public final class StackExtension implements ParameterResolver {
         return context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
                 .getOrComputeIfAbsent(Shared.class, k -> new Shared(LocalStack.start(LocalStack.Options.ephemeral(2)
                         .withRouter(RouterConfig.defaults().withEdgeTimeout(Duration.ofSeconds(3)))
-                        .withGroups(GroupsConfig.defaults().withCheckpointInterval(Duration.ofMillis(300))))), Shared.class)
+                        .withGroups(GroupsConfig.defaults().withCheckpointInterval(Duration.ofMillis(300)))
+                        // The tests' stand-in push service listens on plain http on loopback.
+                        .withSettings(Map.of("notifier.allow-http-endpoints", "true")))), Shared.class)
                 .stack();
     }
 
