@@ -77,7 +77,8 @@ class TopicsCommandIT {
                 .contains(topics.userEvents() + " partitions=4 replication=1 under-replicated=0 cleanup.policy=delete min.insync.replicas=1")
                 .contains(topics.deliveries() + " partitions=3 ")
                 .contains(topics.edges() + " partitions=1 replication=1 under-replicated=0 cleanup.policy=compact")
-                .contains("  partition 2 leader=");
+                .contains("  partition 2 leader=")
+                .containsPattern("partition 0 leader=\\d+ replicas=\\[\\d+] isr=\\[\\d+] start-offset=0 end-offset=0");
     }
 
     @Test

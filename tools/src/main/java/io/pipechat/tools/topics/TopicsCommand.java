@@ -6,11 +6,11 @@ import io.pipechat.tools.RefusedException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -18,7 +18,9 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
@@ -96,6 +98,7 @@ public final class TopicsCommand {
                     out.println("exists   " + t.name() + " (created concurrently)");
                 }
             }
+            awaitTopics(admin, topics.all());
             Map<String, TopicDescription> described = admin.describeTopics(topics.all()).allTopicNames().get();
             TopicDescription deliveries = described.get(topics.deliveries());
             if (deliveries.partitions().size() < edges) {
@@ -107,9 +110,11 @@ public final class TopicsCommand {
     }
 
     @Command(name = "describe", mixinStandardHelpOptions = true,
-            description = "Partitions, replicas, in-sync replicas and the configs that matter, per topic.")
+            description = {"Partitions, replicas, in-sync replicas and the configs that matter, per topic.",
+                    "With --partitions-detail: leader, replicas, ISR, start and end offset per partition",
+                    "(start-offset 0 everywhere: the topic still holds its whole history)."})
     int describe(@Mixin KafkaOptions kafka, @Mixin Names names,
-                 @Option(names = "--partitions-detail", description = "One line per partition: leader, replicas, ISR.") boolean detail)
+                 @Option(names = "--partitions-detail", description = "One line per partition: leader, replicas, ISR, offsets.") boolean detail)
             throws InterruptedException, ExecutionException {
         Topics topics = names.topics();
         PrintWriter out = spec.commandLine().getOut();
@@ -137,9 +142,19 @@ public final class TopicsCommand {
                         + " " + value(c, TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG)
                         + " " + value(c, TopicConfig.RETENTION_MS_CONFIG));
                 if (detail) {
+                    Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+                    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                    d.partitions().forEach(p -> {
+                        earliest.put(new TopicPartition(name, p.partition()), OffsetSpec.earliest());
+                        latest.put(new TopicPartition(name, p.partition()), OffsetSpec.latest());
+                    });
+                    var first = admin.listOffsets(earliest).all().get();
+                    var end = admin.listOffsets(latest).all().get();
                     for (TopicPartitionInfo p : d.partitions()) {
+                        TopicPartition tp = new TopicPartition(name, p.partition());
                         out.println("  partition " + p.partition() + " leader=" + (p.leader() == null ? "none" : p.leader().id())
-                                + " replicas=" + ids(p.replicas()) + " isr=" + ids(p.isr()));
+                                + " replicas=" + ids(p.replicas()) + " isr=" + ids(p.isr())
+                                + " start-offset=" + first.get(tp).offset() + " end-offset=" + end.get(tp).offset());
                     }
                 }
             }
@@ -166,9 +181,35 @@ public final class TopicsCommand {
                 return 0;
             }
             admin.createPartitions(Map.of(deliveries, NewPartitions.increaseTo(to))).all().get();
+            awaitPartitions(admin, deliveries, to);
             out.println(deliveries + " grown from " + now + " to " + to + " partitions; start edges with EDGE_PARTITION="
                     + (now == to - 1 ? Integer.toString(now) : now + ".." + (to - 1)));
             return 0;
+        }
+    }
+
+    /** Waits (up to 30 s) until every topic is in the metadata: services started next find them. */
+    private static void awaitTopics(Admin admin, List<String> names) throws InterruptedException, ExecutionException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!admin.listTopics().names().get().containsAll(names)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the topics were created but the metadata does not show all of them yet");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /**
+     * Waits (up to 30 s) until the brokers' metadata shows the new partitions, so that the edge started
+     * next, and a repeated command, see them.
+     */
+    private static void awaitPartitions(Admin admin, String topic, int partitions) throws InterruptedException, ExecutionException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size() < partitions) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(topic + " was grown to " + partitions + " partitions but the metadata does not show them yet");
+            }
+            Thread.sleep(100);
         }
     }
 

@@ -44,6 +44,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * checked as a Jackson tree. Where Debian's docker-compose is installed, {@code docker-compose config}
  * must accept the file and its fully resolved output (read with Jackson YAML) passes the same checks.
  */
+@SuppressWarnings("removal") // Helidon 4.5 marks EnvironmentVariables for removal; it is still what Config.create() uses.
 class ComposeFileTest {
     static final Path ROOT = findRoot();
 
