@@ -160,7 +160,7 @@ class ReplayCommandIT {
     }
 
     @Test
-    void refusesToPublishIntoItselfOrIntoAMissingTopic() {
+    void refusesToPublishIntoItselfOrIntoAMissingTopicAndNeverCreatesTopics() throws Exception {
         Cli self = Cli.run("replay", "-b", kafka.bootstrapServers(), "-t", topic, "--from-offset", "0", "--to-topic", topic);
         assertThat(self.status()).isEqualTo(2);
         assertThat(self.err()).contains("refused");
@@ -171,6 +171,11 @@ class ReplayCommandIT {
                 "--from-timestamp", T0.toString());
         assertThat(both.status()).isEqualTo(2);
         assertThat(both.err()).contains("mutually exclusive");
+        String typo = "no-such-" + topic;
+        Cli unknown = Cli.run("replay", "-b", kafka.bootstrapServers(), "-t", typo, "--from-offset", "0");
+        assertThat(unknown.status()).isEqualTo(1);
+        assertThat(unknown.err()).contains("topic " + typo + " does not exist");
+        assertThat(kafka.admin().listTopics().names().get()).as("replay never creates topics").doesNotContain(typo);
         Cli badTime = Cli.run("replay", "-b", kafka.bootstrapServers(), "-t", topic, "--from-timestamp", "yesterday");
         assertThat(badTime.status()).isEqualTo(1);
         assertThat(badTime.err()).contains("ISO-8601");
