@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -35,7 +34,7 @@ class ChatFlowIT {
     }
 
     private static String user(String name) {
-        return name + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return People.named(name);
     }
 
     private static ChatClient connect(int edge, String user) {
@@ -43,10 +42,7 @@ class ChatFlowIT {
     }
 
     private static ChatClient connect(int edge, String user, String device) {
-        String base = stack.url(edge);
-        ChatClient c = ChatClient.connect(base, ChatClient.devToken(base, user), device);
-        assertThat(c.next().get("type").asText()).isEqualTo("welcome");
-        return c;
+        return People.connect(stack, edge, user, device);
     }
 
     private static List<String> ids(List<JsonNode> frames) {

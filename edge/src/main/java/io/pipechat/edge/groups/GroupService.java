@@ -8,11 +8,10 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.pipechat.edge.auth.BearerTokens;
+import io.pipechat.edge.auth.Authenticated;
 import io.pipechat.edge.auth.Errors;
 import io.pipechat.protocol.Ids;
 import io.pipechat.protocol.Json;
-import io.pipechat.protocol.auth.InvalidTokenException;
 import io.pipechat.protocol.auth.TokenVerifier;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,22 +46,8 @@ public final class GroupService implements HttpService {
                 .delete("/{id}/members/{user}", authenticated(this::removeMember));
     }
 
-    @FunctionalInterface
-    private interface UserHandler {
-        void handle(String user, ServerRequest req, ServerResponse res);
-    }
-
-    private Handler authenticated(UserHandler handler) {
-        return (req, res) -> {
-            String user;
-            try {
-                String token = BearerTokens.find(req.headers(), req.query())
-                        .orElseThrow(() -> new InvalidTokenException("missing bearer token"));
-                user = tokens.verify(token).user();
-            } catch (InvalidTokenException e) {
-                Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", e.getMessage());
-                return;
-            }
+    private Handler authenticated(Authenticated.UserHandler handler) {
+        return Authenticated.handler(tokens, (user, req, res) -> {
             try {
                 handler.handle(user, req, res);
             } catch (GroupException e) {
@@ -71,7 +56,7 @@ public final class GroupService implements HttpService {
                 LOG.error("group API failed", e);
                 Errors.send(res, Status.INTERNAL_SERVER_ERROR_500, "internal", "internal error");
             }
-        };
+        });
     }
 
     private void create(String user, ServerRequest req, ServerResponse res) {

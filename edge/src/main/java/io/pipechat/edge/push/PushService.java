@@ -7,10 +7,9 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.pipechat.edge.auth.BearerTokens;
+import io.pipechat.edge.auth.Authenticated;
 import io.pipechat.edge.auth.Errors;
 import io.pipechat.protocol.Json;
-import io.pipechat.protocol.auth.InvalidTokenException;
 import io.pipechat.protocol.auth.TokenVerifier;
 import java.net.URI;
 import java.util.Base64;
@@ -43,8 +42,8 @@ public final class PushService implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.get("/config", this::config)
-                .post("/subscriptions", this::register)
-                .delete("/subscriptions", this::remove);
+                .post("/subscriptions", Authenticated.handler(tokens, this::register))
+                .delete("/subscriptions", Authenticated.handler(tokens, this::remove));
     }
 
     private void config(ServerRequest req, ServerResponse res) {
@@ -56,11 +55,7 @@ public final class PushService implements HttpService {
         res.send(Json.write(Map.of("vapidPublicKey", vapidPublicKey.get())));
     }
 
-    private void register(ServerRequest req, ServerResponse res) {
-        Optional<String> user = user(req, res);
-        if (user.isEmpty()) {
-            return;
-        }
+    private void register(String user, ServerRequest req, ServerResponse res) {
         JsonNode body = body(req);
         String endpoint = endpoint(body);
         JsonNode keys = body == null ? null : body.get("keys");
@@ -71,35 +66,20 @@ public final class PushService implements HttpService {
                     "expected {\"endpoint\": https URL, \"keys\": {\"p256dh\": 65 bytes, \"auth\": 16 bytes, base64url}}");
             return;
         }
-        subscriptions.register(user.get(), endpoint, p256dh, auth);
+        subscriptions.register(user, endpoint, p256dh, auth);
         res.status(Status.CREATED_201).send();
     }
 
-    private void remove(ServerRequest req, ServerResponse res) {
-        Optional<String> user = user(req, res);
-        if (user.isEmpty()) {
-            return;
-        }
+    private void remove(String user, ServerRequest req, ServerResponse res) {
         String endpoint = endpoint(body(req));
         if (endpoint == null) {
             Errors.send(res, Status.BAD_REQUEST_400, "bad_request", "expected {\"endpoint\": ...}");
             return;
         }
-        if (subscriptions.remove(user.get(), endpoint)) {
+        if (subscriptions.remove(user, endpoint)) {
             res.status(Status.NO_CONTENT_204).send();
         } else {
             Errors.send(res, Status.NOT_FOUND_404, "not_found", "no such subscription");
-        }
-    }
-
-    private Optional<String> user(ServerRequest req, ServerResponse res) {
-        try {
-            String token = BearerTokens.find(req.headers(), req.query())
-                    .orElseThrow(() -> new InvalidTokenException("missing bearer token"));
-            return Optional.of(tokens.verify(token).user());
-        } catch (InvalidTokenException e) {
-            Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", e.getMessage());
-            return Optional.empty();
         }
     }
 
