@@ -1,6 +1,8 @@
 package io.pipechat.router;
 
 import io.pipechat.protocol.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -99,6 +101,16 @@ public final class Router implements AutoCloseable {
             Thread.sleep(50);
         }
         return true;
+    }
+
+    /**
+     * Publishes Kafka Streams' metrics (processing rates and latencies, consumer lag, store sizes,
+     * the router's own counters) as Micrometer meters in {@code registry}.
+     */
+    public KafkaStreamsMetrics bindMetrics(MeterRegistry registry) {
+        KafkaStreamsMetrics binder = new KafkaStreamsMetrics(streams);
+        binder.bindTo(registry);
+        return binder;
     }
 
     /** Kafka Streams' metrics, including the router's own ({@link UserEventProcessor}). */

@@ -17,6 +17,8 @@ import java.util.function.Function;
  *   <li>{@code router.state-dir} (default {@code data/router})
  *   <li>{@code topics.user-events}, {@code topics.deliveries}, {@code topics.edges}, {@code topics.push}
  *       (defaults: {@link Topics#defaults()})
+ *   <li>{@code router.http-port} (default 9400; -1 turns it off), {@code router.http-host} (default
+ *       {@code 0.0.0.0}): {@code /health} and {@code /metrics}, see {@link RouterObserver}
  *   <li>{@code router.*}: see {@link RouterConfig}
  * </ul>
  */
@@ -37,8 +39,14 @@ public final class RouterMain {
             }
         }
         Router router = Router.start(config, bootstrap, Topics.from(names), stateDir);
+        int httpPort = Integer.parseInt(orDefault(settings.apply("router.http-port"), "9400"));
+        RouterObserver observer = httpPort < 0 ? null
+                : RouterObserver.start(router, orDefault(settings.apply("router.http-host"), "0.0.0.0"), httpPort);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (observer != null) {
+                observer.close();
+            }
             router.close();
             stopped.countDown();
         }, "router-shutdown"));
