@@ -39,7 +39,9 @@ import java.util.stream.Collectors;
  * @param offsetFlush       how often acknowledged positions are committed; after a crash at most the
  *                          changes of this interval are written again
  * @param pollInterval      how long Debezium waits to fill a batch before handing it over: the floor of
- *                          the commit-to-Kafka delay (10 ms by default; Debezium's own default is 500 ms)
+ *                          the commit-to-Kafka delay (100 ms by default; Debezium's own default is 500 ms;
+ *                          below that Debezium's queue spins for the last millisecond of every wait, which
+ *                          at 10 ms cost 8% of a core with nothing to do, BENCHMARKS.md)
  * @param debezium          further Debezium properties, overriding the derived ones
  */
 public record CdcConfig(Connector connector, String dbHost, int dbPort, String dbUser, String dbPassword,
@@ -75,7 +77,7 @@ public record CdcConfig(Connector connector, String dbHost, int dbPort, String d
     public static CdcConfig defaults() {
         return new CdcConfig(Connector.MARIADB, "127.0.0.1", 3306, "root", "", "chat", 5400,
                 "127.0.0.1:9092", "pipechat-cdc", DEFAULT_TOPIC_PREFIX, "cdc.offsets", "cdc.schema-history",
-                1, (short) 1, Duration.ofSeconds(1), Duration.ofMillis(10), Map.of());
+                1, (short) 1, Duration.ofSeconds(1), Duration.ofMillis(100), Map.of());
     }
 
     /**

@@ -3,7 +3,7 @@ package io.pipechat.edge.session;
 import io.helidon.websocket.WsSession;
 import io.pipechat.protocol.frames.FrameCodec;
 import io.pipechat.protocol.frames.ServerFrame;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -42,7 +42,9 @@ public final class ClientSession {
         this.user = user;
         this.device = device;
         this.ws = ws;
-        this.queue = new ArrayBlockingQueue<>(queueSize);
+        // Linked, not array-backed: an array of queueSize slots per connection would cost 16 KiB
+        // of heap for each of many mostly idle sockets.
+        this.queue = new LinkedBlockingQueue<>(queueSize);
         this.onFrameOut = onFrameOut;
         this.writer = Thread.ofVirtual().name("ws-out-" + user + "-" + id).start(this::drain);
     }
