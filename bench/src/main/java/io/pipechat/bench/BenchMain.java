@@ -1,5 +1,6 @@
 package io.pipechat.bench;
 
+import io.pipechat.bench.direct.DirectBench;
 import io.pipechat.bench.media.MediaBench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "pipechat benchmarks",
-        subcommands = {MediaBench.class, CommandLine.HelpCommand.class})
+        subcommands = {DirectBench.class, MediaBench.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
