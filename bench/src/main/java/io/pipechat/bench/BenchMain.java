@@ -2,6 +2,7 @@ package io.pipechat.bench;
 
 import io.pipechat.bench.connections.ConnectionsBench;
 import io.pipechat.bench.direct.DirectBench;
+import io.pipechat.bench.groups.GroupsBench;
 import io.pipechat.bench.media.MediaBench;
 import io.pipechat.bench.offline.OfflineBench;
 import picocli.CommandLine;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "pipechat benchmarks",
-        subcommands = {ConnectionsBench.class, DirectBench.class, OfflineBench.class, MediaBench.class, CommandLine.HelpCommand.class})
+        subcommands = {ConnectionsBench.class, DirectBench.class, GroupsBench.class, OfflineBench.class, MediaBench.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
