@@ -36,9 +36,12 @@ public record OpenModelPacer(long startNanos, double ratePerSecond, long total) 
             return 0;
         }
         long due = (long) Math.floor((nowNanos - startNanos) * ratePerSecond / 1e9) + 1;
-        // floating point: never count a send whose intended time is still in the future
+        // floating point: correct the estimate so exactly the sends with intended time <= now count
         while (due > 0 && intendedNanos(due - 1) > nowNanos) {
             due--;
+        }
+        while (due < total && intendedNanos(due) <= nowNanos) {
+            due++;
         }
         return Math.min(due, total);
     }
