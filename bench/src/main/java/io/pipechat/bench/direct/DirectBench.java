@@ -45,6 +45,10 @@ public final class DirectBench implements Callable<Integer> {
     @Option(names = "--body-bytes", defaultValue = "32", description = "message body size (default: ${DEFAULT-VALUE})")
     int bodyBytes;
 
+    @Option(names = "--ack-interval-ms", defaultValue = "50",
+            description = "how often a user sends its cumulative ack; 0 = never (diagnostic: no receipts) (default: ${DEFAULT-VALUE})")
+    long ackIntervalMs;
+
     @Override
     public Integer call() {
         if (rate / users > 30) {
@@ -55,7 +59,8 @@ public final class DirectBench implements Callable<Integer> {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("scenario", "direct");
             result.put("machine", Results.machine(target));
-            Fleet.ConnectResult c = load.connect(connectRate);
+            Fleet.ConnectResult c = load.connect(connectRate, java.time.Duration.ofMillis(ackIntervalMs));
+            result.put("ack_interval_ms", ackIntervalMs);
             result.put("users", users);
             result.put("connected", c.connected());
             result.put("connect_failures", c.failures());

@@ -107,6 +107,11 @@ public final class DirectLoad implements AutoCloseable {
 
     /** Gets tokens and opens every user's socket; starts the ack flusher. */
     public Fleet.ConnectResult connect(double rate) {
+        return connect(rate, Duration.ofMillis(50));
+    }
+
+    /** As {@link #connect(double)}, acknowledging every {@code ackInterval} (zero: never ack, a diagnostic). */
+    public Fleet.ConnectResult connect(double rate, Duration ackInterval) {
         List<String> names = new ArrayList<>();
         List<VirtualUser> batch = new ArrayList<>();
         for (int i = 0; i < users; i++) {
@@ -120,7 +125,9 @@ public final class DirectLoad implements AutoCloseable {
                 connected.add(u);
             }
         }
-        fleet.startAcks(Duration.ofMillis(50));
+        if (!ackInterval.isZero()) {
+            fleet.startAcks(ackInterval);
+        }
         return r;
     }
 
