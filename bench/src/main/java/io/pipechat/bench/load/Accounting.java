@@ -321,7 +321,7 @@ public final class Accounting {
         public String table() {
             return String.format("""
                     accounting: messages %d, sent-confirmed %d, rejected %d
-                                expected deliveries %d, delivered %d, LOST %d, missing-unconfirmed %d
+                                expected deliveries %d, delivered %d, LOST (missing at the end) %d, missing-unconfirmed %d
                                 duplicates: by seq (dropped) %d, by id %d; reordered %d; unexpected %d -> %s""",
                     messages, confirmed, rejected, expectedDeliveries, delivered, lost, unconfirmedMissing,
                     duplicateSeq, duplicateId, reordered, unexpected, clean() ? "CLEAN" : "NOT CLEAN");
