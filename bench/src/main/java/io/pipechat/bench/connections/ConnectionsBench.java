@@ -112,7 +112,7 @@ public final class ConnectionsBench implements Callable<Integer> {
             result.put("server_rss_before_bytes", before.rssBytes());
             result.put("server_rss_after_bytes", after.rssBytes());
             result.put("server_rss_per_connection_bytes", rssPer);
-            result.put("generator_rss_per_connection_bytes", clientRssPer);
+            result.put("generator_rss_per_connection_bytes", target.isEmbedded() ? Double.NaN : clientRssPer);
             result.put("generator_open_files", selfFds);
             result.put("cpu_connect", Results.cpuMap(cpuConnect));
             result.put("cpu_hold", Results.cpuMap(cpuHold));
@@ -132,7 +132,9 @@ public final class ConnectionsBench implements Callable<Integer> {
                     before.heapBytes() / 1048576, after.heapBytes() / 1048576, heapPer / 1024));
             table.add(String.format("server RSS: %.1f MiB -> %.1f MiB = %.1f KiB per connection%s", before.rssBytes() / 1048576.0,
                     after.rssBytes() / 1048576.0, rssPer / 1024, target.isEmbedded() ? " (includes the generator: same process)" : ""));
-            table.add(String.format("generator RSS: %.1f KiB per connection, %d open files", clientRssPer / 1024, selfFds));
+            table.add(target.isEmbedded()
+                    ? String.format("generator: same process as the server (RSS above), %d open files for both", selfFds)
+                    : String.format("generator RSS: %.1f KiB per connection, %d open files", clientRssPer / 1024, selfFds));
             table.add(String.format("pongs during hold: %d", pongs));
             table.add("while connecting: " + Results.cpuRow(cpuConnect));
             table.add("while holding:    " + Results.cpuRow(cpuHold));
