@@ -46,7 +46,7 @@ public final class Target implements AutoCloseable {
 
     /** Starts the whole stack in this JVM (temporary data, free ports) with extra edge settings. */
     public static Target embedded(Map<String, String> edgeSettings) {
-        LocalStack stack = LocalStack.start(LocalStack.Options.ephemeral(1).withEdgeSettings(edgeSettings));
+        LocalStack stack = LocalStack.start(LocalStack.Options.ephemeral(1).withSettings(edgeSettings));
         return new Target(stack.url(0), stack, ProcessHandle.current().pid());
     }
 
