@@ -25,6 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
@@ -129,11 +130,30 @@ class ClusterFailureIT {
                 brokerVictim = admin.describeTopics(List.of(Topics.USER_EVENTS)).allTopicNames().get()
                         .get(Topics.USER_EVENTS).partitions().getFirst().leader().id();
             }
-            Map<String, Long> killedAt = new java.util.LinkedHashMap<>();
+            Map<String, Long> killedAt = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
             killWhen(progress, total * 15 / 100, "broker-" + brokerVictim, kafka.broker(brokerVictim), killedAt);
             killWhen(progress, total * 35 / 100, "edge-0", edges.get(0), killedAt);
             killWhen(progress, total * 55 / 100, "router-1", routers.get(0), killedAt);
 
+            // When the surviving router owns every task (group description), measured from the router kill.
+            AtomicLong takeover = new AtomicLong();
+            Thread watcher = Thread.ofVirtual().start(() -> {
+                try (Admin admin = kafka.admin()) {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        Long killed = killedAt.get("router-1");
+                        if (killed != null && userEventPartitionsPerMember(admin).values().stream().toList()
+                                .equals(List.of(PARTITIONS))) {
+                            takeover.set(System.nanoTime() - killed);
+                            return;
+                        }
+                        Thread.sleep(250);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Exception e) {
+                    LOG.warn("takeover watcher failed", e);
+                }
+            });
             for (Future<?> s : senders) {
                 s.get(4, TimeUnit.MINUTES);
             }
@@ -144,7 +164,7 @@ class ClusterFailureIT {
             // Every sent message must reach its recipient (the survivors take over the killed router's tasks).
             Map<String, LoadUser> byName = new HashMap<>();
             users.forEach(u -> byName.put(u.name, u));
-            await("every sent message delivered").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+            await("every sent message delivered").atMost(Duration.ofSeconds(200)).pollInterval(Duration.ofMillis(500))
                     .until(() -> missing(users, byName) == 0);
             LOG.info("all delivered {} ms after the last sent", ms(System.nanoTime() - loadEnd));
 
@@ -200,6 +220,10 @@ class ClusterFailureIT {
                         ms(sendRecovery(users, kill.getValue()) - kill.getValue()),
                         ms(deliveryRecovery(users, kill.getValue()) - kill.getValue())));
             }
+            watcher.join(Duration.ofSeconds(5));
+            watcher.interrupt();
+            figures.append(String.format("router-1 killed: router-2 owned all %d tasks (consumer group) after %d ms%n",
+                    PARTITIONS, ms(takeover.get())));
             LOG.info("figures:\n{}", figures);
             Files.writeString(logs.resolve("figures.txt"), figures.toString());
         } finally {
@@ -294,7 +318,7 @@ class ClusterFailureIT {
             }
             try {
                 return http.send(HttpRequest.newBuilder(URI.create(base + "/observe/health")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                        HttpResponse.BodyHandlers.discarding()).statusCode() / 100 == 2;
             } catch (java.io.IOException notYet) {
                 return false;
             }
