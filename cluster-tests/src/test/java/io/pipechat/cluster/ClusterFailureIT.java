@@ -209,6 +209,11 @@ class ClusterFailureIT {
                 }
             }
             assertThat(reconnects).as("edge-0's users reconnected to edge-1").isGreaterThanOrEqualTo(USERS / 2);
+            assertThat(killedAt).as("victims killed during the load").hasSize(3);
+            assertThat(List.of(kafka.broker(brokerVictim), edges.get(0), routers.get(0)))
+                    .allSatisfy(victim -> assertThat(victim.alive()).as(victim.name()).isFalse());
+            assertThat(List.of(edges.get(1), routers.get(1))).as("survivors")
+                    .allSatisfy(survivor -> assertThat(survivor.alive()).as(survivor.name()).isTrue());
 
             StringBuilder figures = new StringBuilder();
             figures.append(String.format("messages sent=%d delivered(unique)=%d duplicates-dropped-by-seq=%d re-sends=%d "
