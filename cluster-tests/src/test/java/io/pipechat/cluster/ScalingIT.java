@@ -155,8 +155,12 @@ class ScalingIT {
                         .until(() -> joined.state() == KafkaStreams.State.RUNNING
                                 && first.state() == KafkaStreams.State.RUNNING);
                 long handOverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-                Map<String, Integer> split = partitionsPerMember(admin, config.applicationId(), topics);
-                Set<Integer> moved = assignment(admin, config.applicationId(), topics).entrySet().stream()
+                // Read the split from a stable group of two (a follow-up rebalance may be under way).
+                Map<String, Set<Integer>> stable = await("stable group of two").atMost(Duration.ofSeconds(60))
+                        .until(() -> assignment(admin, config.applicationId(), topics), m -> m.size() == 2);
+                Map<String, Integer> split = new HashMap<>();
+                stable.forEach((member, partitions) -> split.put(member, partitions.size()));
+                Set<Integer> moved = stable.entrySet().stream()
                         .filter(e -> !before.contains(e.getKey())).flatMap(e -> e.getValue().stream())
                         .collect(Collectors.toSet());
                 long changelog = changelogOffsets(admin, config.applicationId(), moved);
