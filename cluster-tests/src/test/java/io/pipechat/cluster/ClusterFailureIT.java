@@ -141,17 +141,21 @@ class ClusterFailureIT {
                 try (Admin admin = kafka.admin()) {
                     while (!Thread.currentThread().isInterrupted()) {
                         Long killed = killedAt.get("router-1");
-                        if (killed != null && userEventPartitionsPerMember(admin).values().stream().toList()
-                                .equals(List.of(PARTITIONS))) {
-                            takeover.set(System.nanoTime() - killed);
-                            return;
+                        try {
+                            if (killed != null && userEventPartitionsPerMember(admin).values().stream().toList()
+                                    .equals(List.of(PARTITIONS))) {
+                                takeover.set(System.nanoTime() - killed);
+                                return;
+                            }
+                        } catch (InterruptedException e) {
+                            throw e;
+                        } catch (Exception transientError) {
+                            LOG.debug("takeover watcher: {}", transientError.toString());
                         }
                         Thread.sleep(250);
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                } catch (Exception e) {
-                    LOG.warn("takeover watcher failed", e);
                 }
             });
             for (Future<?> s : senders) {
@@ -269,7 +273,10 @@ class ClusterFailureIT {
 
     /** user-events partitions assigned to each member of the router's consumer group (empty unless stable). */
     private static Map<String, Integer> userEventPartitionsPerMember(Admin admin) throws Exception {
-        ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(APP_ID)).all().get().get(APP_ID);
+        ConsumerGroupDescription g = describe(admin, APP_ID);
+        if (g == null) {
+            return Map.of();
+        }
         Map<String, Integer> out = new HashMap<>();
         if (g.groupState() != GroupState.STABLE) {
             return out;
@@ -328,6 +335,18 @@ class ClusterFailureIT {
                 return false;
             }
         });
+    }
+
+    /** The group's description, or null while it does not exist yet (no member has joined). */
+    static ConsumerGroupDescription describe(Admin admin, String group) throws Exception {
+        try {
+            return admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+                return null;
+            }
+            throw e;
+        }
     }
 
     private static long ms(long nanos) {

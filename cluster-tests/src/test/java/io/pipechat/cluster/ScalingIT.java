@@ -263,7 +263,10 @@ class ScalingIT {
 
     /** user-events partitions per member (client id) of the group, empty while the group is not stable. */
     private static Map<String, Set<Integer>> assignment(Admin admin, String group, Topics topics) throws Exception {
-        ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+        ConsumerGroupDescription g = ClusterFailureIT.describe(admin, group);
+        if (g == null) {
+            return Map.of();
+        }
         Map<String, Set<Integer>> out = new HashMap<>();
         if (g.groupState() != GroupState.STABLE) {
             return out;
@@ -289,7 +292,10 @@ class ScalingIT {
 
     /** user-events partitions per member of the group, empty while the group is not stable. */
     private static Map<String, Integer> partitionsPerMember(Admin admin, String group, Topics topics) throws Exception {
-        ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+        ConsumerGroupDescription g = ClusterFailureIT.describe(admin, group);
+        if (g == null) {
+            return Map.of();
+        }
         Map<String, Integer> out = new HashMap<>();
         if (g.groupState() != GroupState.STABLE) {
             return out;
