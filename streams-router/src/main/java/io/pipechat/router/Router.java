@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code num.standby.replicas} from the config; {@code state.dir} as given.
  *   <li>producer {@code linger.ms=5}: records are flushed at each commit anyway; a short linger
  *       lets the commit find them already sent.
+ *   <li>producer {@code metadata.max.age.ms=10000} (default 5 min): a partition added to
+ *       {@code chat.deliveries} for a new edge is seen within 10 s; until then deliveries for that
+ *       edge are dropped by {@link EdgePartitioner} (they stay in the mailbox).
  * </ul>
  * A stream thread that dies of an unexpected error is replaced (its tasks restart from the last
  * commit), so the service keeps running.
@@ -86,6 +89,7 @@ public final class Router implements AutoCloseable {
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(Runtime.getRuntime().availableProcessors()));
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.METADATA_MAX_AGE_CONFIG), "10000");
         return p;
     }
 

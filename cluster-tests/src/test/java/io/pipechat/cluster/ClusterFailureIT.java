@@ -1,0 +1,355 @@
+package io.pipechat.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pipechat.embedded.testing.ChatClient;
+import io.pipechat.protocol.Topics;
+import io.pipechat.tools.AdminMain;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.common.GroupState;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Issue 8's failure test, on real processes: 3 Kafka brokers (KRaft, RF 3, min ISR 2), 2 routers
+ * (one Streams application, standby replicas 1) and 2 edges (delivery partitions 0 and 1), each its
+ * own JVM. {@value #USERS} users spread over both edges send {@value #MESSAGES} direct messages each;
+ * during that load one broker, one router and one edge are killed with SIGKILL. The kills are
+ * triggered by progress (a share of all messages confirmed), not by the clock.
+ *
+ * <p>Proves: every message that got {@code sent} reaches its recipient exactly once after the client
+ * drops seqs it has already seen, and messages of one sender to one recipient arrive in send order.
+ * Logs the figures: messages, duplicates dropped, re-sends, reconnections, and per kill how long
+ * until every user got a {@code sent} again and until every user received a message sent after it.
+ */
+class ClusterFailureIT {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterFailureIT.class);
+    static final int USERS = 24;
+    static final int MESSAGES = 150;
+    static final int PARTITIONS = 6;
+    private static final String APP_ID = "pipechat-router";
+
+    @Test
+    @Timeout(value = 7, unit = TimeUnit.MINUTES)
+    void everySentMessageArrivesOnceAndInOrderDespiteKillingABrokerARouterAndAnEdge(@TempDir Path dir) throws Exception {
+        Path logs = Path.of("target", "cluster-it", "failure");
+        JavaProcesses processes = new JavaProcesses(logs);
+        List<LoadUser> users = new ArrayList<>();
+        ScheduledExecutorService acks = Executors.newSingleThreadScheduledExecutor();
+        try {
+            long t0 = System.nanoTime();
+            KafkaCluster kafka = KafkaCluster.start(processes, dir, 3);
+            String bootstrap = kafka.bootstrapServers();
+            LOG.info("3 brokers up in {} ms: {}", ms(System.nanoTime() - t0), bootstrap);
+
+            assertThat(admin("topics", "create", "--bootstrap", bootstrap, "--partitions", Integer.toString(PARTITIONS),
+                    "--edges", "2", "--replication", "3", "--min-isr", "2")).isZero();
+
+            List<JavaProcesses.Child> routers = new ArrayList<>();
+            for (int r = 1; r <= 2; r++) {
+                Path state = dir.resolve("router-" + r);
+                routers.add(processes.start("router-" + r, "io.pipechat.router.RouterMain",
+                        Map.of("kafka.bootstrap-servers", bootstrap, "router.state-dir", state.toString(),
+                                "router.standby-replicas", "1"), List.of()));
+            }
+            List<JavaProcesses.Child> edges = new ArrayList<>();
+            List<String> bases = new ArrayList<>();
+            for (int e = 0; e < 2; e++) {
+                int port = KafkaCluster.freePort();
+                Map<String, String> props = new HashMap<>();
+                props.put("kafka.bootstrap-servers", bootstrap);
+                props.put("edge.partition", Integer.toString(e));
+                props.put("edge.dev-mode", "true");
+                props.put("server.port", Integer.toString(port));
+                props.put("edge.rate.frames-per-second", "1000");
+                props.put("edge.rate.burst", "1000");
+                edges.add(processes.start("edge-" + e, "io.pipechat.edge.Main", props, List.of()));
+                bases.add("http://127.0.0.1:" + port);
+            }
+            for (int e = 0; e < 2; e++) {
+                awaitHealthy(bases.get(e), edges.get(e));
+            }
+            try (Admin admin = kafka.admin()) {
+                await("both routers own tasks").atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> userEventPartitionsPerMember(admin).size() == 2
+                                && userEventPartitionsPerMember(admin).values().stream().allMatch(n -> n > 0));
+            }
+            LOG.info("cluster up in {} ms (3 brokers, 2 routers, 2 edges)", ms(System.nanoTime() - t0));
+
+            for (int u = 0; u < USERS; u++) {
+                String name = String.format("u%02d", u);
+                users.add(new LoadUser(name, bases, u % 2, ChatClient.devToken(bases.get(u % 2), name)));
+            }
+            acks.scheduleWithFixedDelay(() -> users.forEach(LoadUser::ackAndKeepConnected), 300, 300, TimeUnit.MILLISECONDS);
+
+            AtomicInteger progress = new AtomicInteger();
+            int total = USERS * MESSAGES;
+            List<Future<?>> senders = new ArrayList<>();
+            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+            long loadStart = System.nanoTime();
+            for (int u = 0; u < USERS; u++) {
+                LoadUser user = users.get(u);
+                int me = u;
+                // Each user writes to every other user in turn: many (sender, recipient) pairs, on both edges.
+                senders.add(pool.submit(() -> {
+                    user.sendAll(MESSAGES, k -> users.get((me + 1 + k % (USERS - 1)) % USERS).name,
+                            Duration.ofMillis(150), progress);
+                    return null;
+                }));
+            }
+
+            // The victims: the leader of chat.user-events partition 0 (so leadership must move), router-1, edge-0.
+            int brokerVictim;
+            try (Admin admin = kafka.admin()) {
+                brokerVictim = admin.describeTopics(List.of(Topics.USER_EVENTS)).allTopicNames().get()
+                        .get(Topics.USER_EVENTS).partitions().getFirst().leader().id();
+            }
+            Map<String, Long> killedAt = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+            killWhen(progress, total * 15 / 100, "broker-" + brokerVictim, kafka.broker(brokerVictim), killedAt);
+            killWhen(progress, total * 35 / 100, "edge-0", edges.get(0), killedAt);
+            killWhen(progress, total * 55 / 100, "router-1", routers.get(0), killedAt);
+
+            // When the surviving router owns every task (group description), measured from the router kill.
+            AtomicLong takeover = new AtomicLong();
+            Thread watcher = Thread.ofVirtual().start(() -> {
+                try (Admin admin = kafka.admin()) {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        Long killed = killedAt.get("router-1");
+                        try {
+                            if (killed != null && userEventPartitionsPerMember(admin).values().stream().toList()
+                                    .equals(List.of(PARTITIONS))) {
+                                takeover.set(System.nanoTime() - killed);
+                                return;
+                            }
+                        } catch (InterruptedException e) {
+                            throw e;
+                        } catch (Exception transientError) {
+                            LOG.debug("takeover watcher: {}", transientError.toString());
+                        }
+                        Thread.sleep(250);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            for (Future<?> s : senders) {
+                s.get(4, TimeUnit.MINUTES);
+            }
+            pool.shutdown();
+            long loadEnd = System.nanoTime();
+            LOG.info("all {} messages confirmed with sent after {} ms", total, ms(loadEnd - loadStart));
+
+            // Every sent message must reach its recipient (the survivors take over the killed router's tasks).
+            Map<String, LoadUser> byName = new HashMap<>();
+            users.forEach(u -> byName.put(u.name, u));
+            await("every sent message delivered").atMost(Duration.ofSeconds(200)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> missing(users, byName) == 0);
+            LOG.info("all delivered {} ms after the last sent", ms(System.nanoTime() - loadEnd));
+
+            try (Admin admin = kafka.admin()) {
+                await("the surviving router owns every task").atMost(Duration.ofSeconds(90))
+                        .until(() -> userEventPartitionsPerMember(admin).values().stream().toList(), l -> l.equals(List.of(PARTITIONS)));
+            }
+
+            // Exactly once after de-duplication by seq, and in send order per (sender, recipient).
+            int sentCount = 0;
+            for (LoadUser sender : users) {
+                sentCount += sender.sent.size();
+            }
+            assertThat(sentCount).isEqualTo(total);
+            int duplicates = 0;
+            int unique = 0;
+            int resends = 0;
+            int reconnects = 0;
+            for (LoadUser recipient : users) {
+                Map<String, Integer> copies = new HashMap<>();
+                Map<String, Integer> lastIndex = new HashMap<>();
+                for (LoadUser.Delivered d : recipient.messages()) {
+                    copies.merge(d.id(), 1, Integer::sum);
+                    int index = Integer.parseInt(d.id().substring(d.id().indexOf('-') + 1));
+                    Integer before = lastIndex.put(d.from(), index);
+                    assertThat(before == null || before < index)
+                            .as("%s received %s after message %d of %s", recipient.name, d.id(), before, d.from())
+                            .isTrue();
+                    assertThat(d.id()).startsWith(d.from() + "-");
+                }
+                assertThat(copies).as("messages %s received under two seqs", recipient.name)
+                        .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+                duplicates += recipient.duplicates.get();
+                unique += recipient.messages().size();
+                resends += recipient.resends.get();
+                reconnects += recipient.reconnects.get();
+            }
+            for (LoadUser sender : users) {
+                for (LoadUser.Sent s : sender.sent) {
+                    assertThat(byName.get(s.to()).messages()).as("%s -> %s", s.id(), s.to())
+                            .filteredOn(d -> d.id().equals(s.id())).hasSize(1);
+                }
+            }
+            assertThat(reconnects).as("edge-0's users reconnected to edge-1").isGreaterThanOrEqualTo(USERS / 2);
+            assertThat(killedAt).as("victims killed during the load").hasSize(3);
+            assertThat(List.of(kafka.broker(brokerVictim), edges.get(0), routers.get(0)))
+                    .allSatisfy(victim -> assertThat(victim.alive()).as(victim.name()).isFalse());
+            assertThat(List.of(edges.get(1), routers.get(1))).as("survivors")
+                    .allSatisfy(survivor -> assertThat(survivor.alive()).as(survivor.name()).isTrue());
+
+            StringBuilder figures = new StringBuilder();
+            figures.append(String.format("messages sent=%d delivered(unique)=%d duplicates-dropped-by-seq=%d re-sends=%d "
+                            + "reconnections=%d load=%d ms%n", sentCount, unique, duplicates, resends, reconnects,
+                    ms(loadEnd - loadStart)));
+            for (var kill : killedAt.entrySet()) {
+                figures.append(String.format("kill -9 %s: every user got a sent again after %d ms; every user received a "
+                                + "message sent after the kill %d ms after it%n", kill.getKey(),
+                        ms(sendRecovery(users, kill.getValue()) - kill.getValue()),
+                        ms(deliveryRecovery(users, kill.getValue()) - kill.getValue())));
+            }
+            watcher.join(Duration.ofSeconds(5));
+            watcher.interrupt();
+            figures.append(String.format("router-1 killed: router-2 owned all %d tasks (consumer group) after %d ms%n",
+                    PARTITIONS, ms(takeover.get())));
+            LOG.info("figures:\n{}", figures);
+            Files.writeString(logs.resolve("figures.txt"), figures.toString());
+        } finally {
+            acks.shutdownNow();
+            users.forEach(LoadUser::close);
+            processes.close();
+            List<JavaProcesses.Child> left = processes.survivors();
+            assertThat(left).as("child processes left behind").isEmpty();
+        }
+    }
+
+    private static int admin(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = AdminMain.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        LOG.info("pipechat-admin {} -> {}\n{}{}", String.join(" ", args), rc, out, err);
+        return rc;
+    }
+
+    /** Kills {@code victim} on a thread of its own once {@code threshold} messages have got {@code sent}. */
+    private static void killWhen(AtomicInteger progress, int threshold, String name, JavaProcesses.Child victim,
+                                 Map<String, Long> killedAt) {
+        Thread.ofVirtual().start(() -> {
+            try {
+                while (progress.get() < threshold) {
+                    Thread.sleep(20);
+                }
+                synchronized (killedAt) {
+                    killedAt.put(name, System.nanoTime());
+                }
+                victim.kill();
+                LOG.info("kill -9 {} (pid {}) after {} messages", name, victim.pid(), progress.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    /** user-events partitions assigned to each member of the router's consumer group (empty unless stable). */
+    private static Map<String, Integer> userEventPartitionsPerMember(Admin admin) throws Exception {
+        ConsumerGroupDescription g = describe(admin, APP_ID);
+        if (g == null) {
+            return Map.of();
+        }
+        Map<String, Integer> out = new HashMap<>();
+        if (g.groupState() != GroupState.STABLE) {
+            return out;
+        }
+        for (MemberDescription m : g.members()) {
+            out.put(m.consumerId(), (int) m.assignment().topicPartitions().stream()
+                    .filter(tp -> tp.topic().equals(Topics.USER_EVENTS)).count());
+        }
+        return out;
+    }
+
+    private static int missing(List<LoadUser> users, Map<String, LoadUser> byName) {
+        int missing = 0;
+        for (LoadUser sender : users) {
+            for (LoadUser.Sent s : sender.sent) {
+                LoadUser r = byName.get(s.to());
+                if (r.delivered.values().stream().noneMatch(d -> d.id().equals(s.id()))) {
+                    missing++;
+                }
+            }
+        }
+        return missing;
+    }
+
+    /** When the last user got its first {@code sent} after {@code at}. */
+    private static long sendRecovery(List<LoadUser> users, long at) {
+        long worst = at;
+        for (LoadUser u : users) {
+            worst = Math.max(worst, u.sent.stream().mapToLong(LoadUser.Sent::sentNanos).filter(t -> t > at).min().orElse(at));
+        }
+        return worst;
+    }
+
+    /** When the last user received its first message that was first sent after {@code at}. */
+    private static long deliveryRecovery(List<LoadUser> users, long at) {
+        Map<String, Long> firstSent = new HashMap<>();
+        users.forEach(u -> u.sent.forEach(s -> firstSent.put(s.id(), s.firstSendNanos())));
+        long worst = at;
+        for (LoadUser u : users) {
+            worst = Math.max(worst, u.messages().stream().filter(d -> firstSent.getOrDefault(d.id(), 0L) > at)
+                    .mapToLong(LoadUser.Delivered::atNanos).min().orElse(at));
+        }
+        return worst;
+    }
+
+    private static void awaitHealthy(String base, JavaProcesses.Child edge) {
+        HttpClient http = HttpClient.newHttpClient();
+        await(edge.name() + " healthy").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).until(() -> {
+            if (!edge.process().isAlive()) {
+                throw new IllegalStateException(edge.name() + " exited:\n" + edge.tail(40));
+            }
+            try {
+                return http.send(HttpRequest.newBuilder(URI.create(base + "/observe/health")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() / 100 == 2;
+            } catch (java.io.IOException notYet) {
+                return false;
+            }
+        });
+    }
+
+    /** The group's description, or null while it does not exist yet (no member has joined). */
+    static ConsumerGroupDescription describe(Admin admin, String group) throws Exception {
+        try {
+            return admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private static long ms(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
+    }
+}

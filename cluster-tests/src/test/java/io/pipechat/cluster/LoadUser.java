@@ -1,0 +1,250 @@
+package io.pipechat.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pipechat.protocol.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A chat user as a real client would behave under failures: one WebSocket to one of several edges;
+ * when it closes (the edge died), it reconnects to the next edge. It sends one message at a time and
+ * waits for its {@code sent}; a message that got none (timeout, or the connection died) is sent again
+ * with the same id (the router drops the second copy). It acks what it received every few hundred
+ * milliseconds and drops {@code msg}/{@code receipt} frames whose {@code seq} it has already seen.
+ *
+ * <p>Recorded for the assertions: every message that got {@code sent} (with when it was first sent
+ * and when {@code sent} came), every unique delivery by {@code seq}, and counters of duplicates
+ * dropped, reconnections and re-sends.
+ */
+final class LoadUser {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final Duration SENT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** A message this user sent and got {@code sent} for. */
+    record Sent(String id, String to, int index, long firstSendNanos, long sentNanos) {
+    }
+
+    /** A unique (by seq) frame of this user's mailbox. */
+    record Delivered(long seq, String type, String from, String id, long atNanos) {
+    }
+
+    final String name;
+    private final List<String> edges;
+    private final String token;
+    private volatile int edge;
+    private volatile Connection connection;
+    private final Object connectLock = new Object();
+
+    final List<Sent> sent = new CopyOnWriteArrayList<>();
+    final Map<Long, Delivered> delivered = new ConcurrentHashMap<>();
+    final AtomicInteger duplicates = new AtomicInteger();
+    final AtomicInteger reconnects = new AtomicInteger();
+    final AtomicInteger resends = new AtomicInteger();
+    private final AtomicLong maxSeq = new AtomicLong();
+    private volatile long acked;
+    private final Map<String, CompletableFuture<Long>> awaitingSent = new ConcurrentHashMap<>();
+
+    /**
+     * @param edges    {@code http://host:port} of every edge
+     * @param firstEdge index into {@code edges} to connect to first
+     */
+    LoadUser(String name, List<String> edges, int firstEdge, String token) {
+        this.name = name;
+        this.edges = List.copyOf(edges);
+        this.edge = firstEdge;
+        this.token = token;
+    }
+
+    /** Sends {@code count} messages to {@code recipients(k)}, one at a time, pacing {@code gap} apart. */
+    void sendAll(int count, java.util.function.IntFunction<String> recipients, Duration gap, AtomicInteger progress)
+            throws InterruptedException {
+        for (int k = 0; k < count; k++) {
+            String to = recipients.apply(k);
+            String id = name + "-" + k;
+            ObjectNode f = Json.MAPPER.createObjectNode().put("type", "send").put("id", id).put("body", "m" + k);
+            f.putObject("to").put("user", to);
+            String frame = f.toString();
+            long first = System.nanoTime();
+            for (int attempt = 0; ; attempt++) {
+                if (attempt > 0) {
+                    resends.incrementAndGet();
+                }
+                Connection c = connected();
+                CompletableFuture<Long> ok = awaitingSent.computeIfAbsent(id, x -> new CompletableFuture<>());
+                if (!c.send(frame)) {
+                    continue;
+                }
+                try {
+                    CompletableFuture.anyOf(ok, c.closed).get(SENT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+                    // no sent in time: send again (same id)
+                }
+                if (ok.isDone()) {
+                    awaitingSent.remove(id);
+                    sent.add(new Sent(id, to, k, first, ok.join()));
+                    progress.incrementAndGet();
+                    break;
+                }
+            }
+            Thread.sleep(gap.toMillis());
+        }
+    }
+
+    /** Acks everything received so far (reconnecting first if the connection died). */
+    void ackAndKeepConnected() {
+        Connection c;
+        try {
+            c = connected();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (RuntimeException e) {
+            return;
+        }
+        long upto = maxSeq.get();
+        if (upto > acked && c.send("{\"type\":\"ack\",\"upto\":" + upto + "}")) {
+            acked = upto;
+        }
+    }
+
+    void close() {
+        Connection c = connection;
+        if (c != null) {
+            c.ws.abort();
+        }
+    }
+
+    /** The open connection, or a new one: the current edge first, then the others in turn. */
+    private Connection connected() throws InterruptedException {
+        Connection c = connection;
+        if (c != null && !c.closed.isDone()) {
+            return c;
+        }
+        synchronized (connectLock) {
+            c = connection;
+            if (c != null && !c.closed.isDone()) {
+                return c;
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            boolean lost = c != null;
+            while (System.nanoTime() < deadline) {
+                if (lost) {
+                    edge = (edge + 1) % edges.size();
+                }
+                lost = true;
+                try {
+                    Connection fresh = new Connection();
+                    fresh.ws = HTTP.newWebSocketBuilder()
+                            .header("Authorization", "Bearer " + token)
+                            .connectTimeout(Duration.ofSeconds(3))
+                            .buildAsync(URI.create(edges.get(edge).replaceFirst("^http", "ws") + "/v1/ws?device=d1"), fresh)
+                            .get(5, TimeUnit.SECONDS);
+                    if (c != null) {
+                        reconnects.incrementAndGet();
+                    }
+                    connection = fresh;
+                    acked = 0;
+                    return fresh;
+                } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                    Thread.sleep(250);
+                }
+            }
+            throw new IllegalStateException(name + " could not connect to any edge of " + edges);
+        }
+    }
+
+    private void onFrame(JsonNode f) {
+        String type = f.path("type").asText();
+        switch (type) {
+            case "sent" -> {
+                CompletableFuture<Long> ok = awaitingSent.get(f.path("id").asText());
+                if (ok != null) {
+                    ok.complete(System.nanoTime());
+                }
+            }
+            case "msg", "receipt" -> {
+                long seq = f.path("seq").asLong();
+                String from = type.equals("msg") ? f.path("from").asText() : f.path("by").asText();
+                Delivered d = new Delivered(seq, type, from, f.path("id").asText(), System.nanoTime());
+                if (delivered.putIfAbsent(seq, d) != null) {
+                    duplicates.incrementAndGet();
+                }
+                maxSeq.accumulateAndGet(seq, Math::max);
+            }
+            default -> {
+                // welcome, pong, typing, error: nothing to record
+            }
+        }
+    }
+
+    /** Unique {@code msg} deliveries in seq order. */
+    List<Delivered> messages() {
+        List<Delivered> out = new ArrayList<>(delivered.values().stream().filter(d -> d.type().equals("msg")).toList());
+        out.sort(java.util.Comparator.comparingLong(Delivered::seq));
+        return out;
+    }
+
+    private final class Connection implements WebSocket.Listener {
+        volatile WebSocket ws;
+        final CompletableFuture<Void> closed = new CompletableFuture<>();
+        private final StringBuilder text = new StringBuilder();
+
+        /** Sends one frame; false (and the connection marked closed) when it cannot. */
+        boolean send(String frame) {
+            synchronized (this) {
+                try {
+                    ws.sendText(frame, true).get(5, TimeUnit.SECONDS);
+                    return true;
+                } catch (Exception e) {
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    ws.abort();
+                    closed.complete(null);
+                    return false;
+                }
+            }
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                try {
+                    onFrame(Json.MAPPER.readTree(text.toString()));
+                } catch (IOException e) {
+                    // not JSON: ignored, counted nowhere (the edge never sends that)
+                }
+                text.setLength(0);
+            }
+            w.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket w, int statusCode, String reason) {
+            closed.complete(null);
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket w, Throwable error) {
+            closed.complete(null);
+        }
+    }
+}
