@@ -282,10 +282,18 @@ class ClusterFailureIT {
             return out;
         }
         for (MemberDescription m : g.members()) {
-            out.put(m.consumerId(), (int) m.assignment().topicPartitions().stream()
-                    .filter(tp -> tp.topic().equals(Topics.USER_EVENTS)).count());
+            out.merge(instance(m), (int) m.assignment().topicPartitions().stream()
+                    .filter(tp -> tp.topic().equals(Topics.USER_EVENTS)).count(), Integer::sum);
         }
         return out;
+    }
+
+    /**
+     * The router instance a group member belongs to: each instance has one consumer per stream
+     * thread, with client ids {@code <instance>-StreamThread-<n>-consumer}.
+     */
+    static String instance(MemberDescription m) {
+        return m.clientId().replaceFirst("-StreamThread-\\d+-consumer$", "");
     }
 
     private static int missing(List<LoadUser> users, Map<String, LoadUser> byName) {

@@ -272,9 +272,10 @@ class ScalingIT {
             return out;
         }
         for (MemberDescription m : g.members()) {
-            out.put(m.clientId(), m.assignment().topicPartitions().stream()
-                    .filter(tp -> tp.topic().equals(topics.userEvents())).map(TopicPartition::partition)
-                    .collect(Collectors.toSet()));
+            out.computeIfAbsent(ClusterFailureIT.instance(m), k -> new java.util.HashSet<>())
+                    .addAll(m.assignment().topicPartitions().stream()
+                            .filter(tp -> tp.topic().equals(topics.userEvents())).map(TopicPartition::partition)
+                            .collect(Collectors.toSet()));
         }
         return out;
     }
@@ -301,8 +302,8 @@ class ScalingIT {
             return out;
         }
         for (MemberDescription m : g.members()) {
-            out.put(m.clientId(), (int) m.assignment().topicPartitions().stream()
-                    .filter(tp -> tp.topic().equals(topics.userEvents())).count());
+            out.merge(ClusterFailureIT.instance(m), (int) m.assignment().topicPartitions().stream()
+                    .filter(tp -> tp.topic().equals(topics.userEvents())).count(), Integer::sum);
         }
         return out;
     }
