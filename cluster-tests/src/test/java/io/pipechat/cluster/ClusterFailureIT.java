@@ -76,7 +76,7 @@ class ClusterFailureIT {
                 Path state = dir.resolve("router-" + r);
                 routers.add(processes.start("router-" + r, "io.pipechat.router.RouterMain",
                         Map.of("kafka.bootstrap-servers", bootstrap, "router.state-dir", state.toString(),
-                                "router.standby-replicas", "1"), List.of()));
+                                "router.standby-replicas", "1", "router.http-port", "0"), List.of()));
             }
             List<JavaProcesses.Child> edges = new ArrayList<>();
             List<String> bases = new ArrayList<>();

@@ -1,5 +1,8 @@
 package io.pipechat.notifier;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pipechat.observe.ObserveServer;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 
@@ -7,7 +10,8 @@ import java.util.concurrent.CountDownLatch;
  * Runs the notifier alone: {@code java -cp ... io.pipechat.notifier.NotifierMain}. Every key of
  * {@link NotifierConfig} is read from a system property ({@code -Dnotifier.db.url=...}) or else from the
  * environment, upper-cased with dots and dashes as underscores ({@code NOTIFIER_DB_URL}). Stops on
- * SIGTERM/SIGINT, committing what was sent.
+ * SIGTERM/SIGINT, committing what was sent. {@code notifier.http-port} (default 9401; -1 turns it
+ * off) serves {@code /health} and Prometheus {@code /metrics} ({@code pipechat_notifier_*}).
  */
 public final class NotifierMain {
     private NotifierMain() {
@@ -15,9 +19,17 @@ public final class NotifierMain {
 
     public static void main(String[] args) throws InterruptedException {
         NotifierConfig config = NotifierConfig.from(NotifierMain::setting);
-        Notifier notifier = Notifier.start(config);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Notifier notifier = Notifier.start(config, registry);
+        String port = setting("notifier.http-port");
+        int httpPort = port == null || port.isBlank() ? 9401 : Integer.parseInt(port.trim());
+        ObserveServer observer = httpPort < 0 ? null : ObserveServer.start("0.0.0.0", httpPort, registry,
+                () -> new ObserveServer.Health(notifier.isRunning(), notifier.isRunning() ? "RUNNING" : "STOPPED"));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (observer != null) {
+                observer.close();
+            }
             notifier.close();
             stopped.countDown();
         }, "notifier-shutdown"));

@@ -40,8 +40,17 @@ public final class RouterMain {
         }
         Router router = Router.start(config, bootstrap, Topics.from(names), stateDir);
         int httpPort = Integer.parseInt(orDefault(settings.apply("router.http-port"), "9400"));
-        RouterObserver observer = httpPort < 0 ? null
-                : RouterObserver.start(router, orDefault(settings.apply("router.http-host"), "0.0.0.0"), httpPort);
+        RouterObserver observer;
+        try {
+            observer = httpPort < 0 ? null
+                    : RouterObserver.start(router, orDefault(settings.apply("router.http-host"), "0.0.0.0"), httpPort);
+        } catch (RuntimeException e) {
+            // A router nobody can health-check is not a healthy router: stop rather than run half-way.
+            System.err.println("cannot serve /health and /metrics on port " + httpPort + ": " + e.getMessage());
+            router.close();
+            System.exit(1);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (observer != null) {
