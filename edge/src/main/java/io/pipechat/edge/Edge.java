@@ -157,10 +157,6 @@ public final class Edge implements AutoCloseable {
         return config;
     }
 
-    public int connections() {
-        return sessions.count();
-    }
-
     /**
      * Stops as a crashed process would: nothing more reaches Kafka (no session-closed events, no
      * final heartbeat), so the router only learns from the heartbeat going stale. For failure tests.

@@ -57,9 +57,4 @@ public record EdgeConfig(int partition, String bootstrapServers, Topics topics, 
                 "topics.deliveries", t.deliveries(), "topics.edges", t.edges(), "topics.push", t.push(),
                 "topics.group-members-cdc", t.groupMembersCdc());
     }
-
-    public EdgeConfig withPartition(int p) {
-        return new EdgeConfig(p, bootstrapServers, topics, tokenSecret, devMode, devTokenTtl, maxFrameBytes,
-                heartbeatInterval, framesPerSecond, frameBurst, outboundQueue);
-    }
 }

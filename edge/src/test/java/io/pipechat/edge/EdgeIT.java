@@ -53,15 +53,11 @@ class EdgeIT {
         kafka = broker;
         topics = KafkaExtension.uniqueTopics();
         kafka.createTopics(topics, 2, 2);
-        var settings = new java.util.HashMap<>(EdgeConfig.topicKeys(topics));
-        settings.putAll(Map.of(
-                "server.port", "0",
-                "kafka.bootstrap-servers", kafka.bootstrapServers(),
-                "edge.partition", "0",
-                "edge.dev-mode", "true",
-                "edge.token.secret", SECRET,
-                "edge.rate.frames-per-second", "10",
-                "edge.rate.burst", "40"));
+        Map<String, String> settings = TestEdges.settings(kafka, topics);
+        settings.put("edge.partition", "0");
+        settings.put("edge.token.secret", SECRET);
+        settings.put("edge.rate.frames-per-second", "10");
+        settings.put("edge.rate.burst", "40");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
     }

@@ -16,7 +16,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.StreamSupport;
@@ -37,15 +36,8 @@ class GroupApiIT {
         Topics topics = KafkaExtension.uniqueTopics();
         kafka.createTopics(topics, 1, 1);
         String database = MariaDbExtension.uniqueDatabase(db);
-        Map<String, String> settings = new HashMap<>(EdgeConfig.topicKeys(topics));
-        settings.putAll(Map.of(
-                "server.port", "0",
-                "kafka.bootstrap-servers", kafka.bootstrapServers(),
-                "edge.dev-mode", "true",
-                "db.url", db.jdbcUrl(database),
-                "db.user", db.user(),
-                "db.password", db.password(),
-                "groups.max-members", "4"));
+        Map<String, String> settings = TestEdges.settings(kafka, topics, db, database);
+        settings.put("groups.max-members", "4");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
     }

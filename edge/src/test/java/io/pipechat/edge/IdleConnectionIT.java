@@ -6,7 +6,6 @@ import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.testing.ChatClient;
 import io.pipechat.protocol.Topics;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,13 +22,9 @@ class IdleConnectionIT {
     static void start(EmbeddedKafka kafka) {
         Topics topics = KafkaExtension.uniqueTopics();
         kafka.createTopics(topics, 1, 1);
-        Map<String, String> settings = new HashMap<>(EdgeConfig.topicKeys(topics));
-        settings.putAll(Map.of(
-                "server.port", "0",
-                "server.idle-connection-timeout", "PT2S",
-                "server.idle-connection-period", "PT0.5S",
-                "kafka.bootstrap-servers", kafka.bootstrapServers(),
-                "edge.dev-mode", "true"));
+        Map<String, String> settings = TestEdges.settings(kafka, topics);
+        settings.put("server.idle-connection-timeout", "PT2S");
+        settings.put("server.idle-connection-period", "PT0.5S");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
     }

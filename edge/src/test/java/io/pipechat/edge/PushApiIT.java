@@ -14,7 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,15 +36,8 @@ class PushApiIT {
         Topics topics = KafkaExtension.uniqueTopics();
         kafka.createTopics(topics, 1, 1);
         String database = MariaDbExtension.uniqueDatabase(db);
-        Map<String, String> settings = new HashMap<>(EdgeConfig.topicKeys(topics));
-        settings.putAll(Map.of(
-                "server.port", "0",
-                "kafka.bootstrap-servers", kafka.bootstrapServers(),
-                "edge.dev-mode", "true",
-                "db.url", db.jdbcUrl(database),
-                "db.user", db.user(),
-                "db.password", db.password(),
-                "push.vapid-public-key", "BPublicKeyForTests"));
+        Map<String, String> settings = TestEdges.settings(kafka, topics, db, database);
+        settings.put("push.vapid-public-key", "BPublicKeyForTests");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
         ds = new com.zaxxer.hikari.HikariDataSource();

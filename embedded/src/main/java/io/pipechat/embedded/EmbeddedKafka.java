@@ -9,14 +9,12 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -127,7 +125,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         server.shutdown();
         server.awaitShutdown();
         if (temporary) {
-            deleteRecursively(logDir);
+            try {
+                Directories.deleteRecursively(logDir);
+            } catch (UncheckedIOException e) {
+                LOG.warn("could not delete {}", logDir, e);
+            }
         }
     }
 
@@ -199,14 +201,4 @@ public final class EmbeddedKafka implements AutoCloseable {
         return topics.stream().map(NewTopic::name).collect(Collectors.joining(", "));
     }
 
-    static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            LOG.warn("could not delete {}", dir, e);
-        }
-    }
 }

@@ -251,7 +251,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
             // the JVM is shutting down (the hook is running), or the hook was never added
         }
         if (temporary) {
-            EmbeddedKafka.deleteRecursively(root);
+            Directories.deleteRecursively(root);
         }
     }
 
@@ -334,7 +334,7 @@ public final class EmbeddedMariaDb implements AutoCloseable {
             } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
                 LOG.debug("MariaDB binaries were unpacked by someone else meanwhile");
             } finally {
-                EmbeddedKafka.deleteRecursively(unpacking);
+                Directories.deleteRecursively(unpacking);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot unpack the MariaDB binaries to " + cache, e);

@@ -1,9 +1,9 @@
 package io.pipechat.groups;
 
 import io.pipechat.protocol.Topics;
+import io.pipechat.protocol.Durations;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -110,32 +110,9 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
                 transactionTimeout, parallelism, restartAttempts, restartDelay);
     }
 
-    /** {@code 1500ms}, {@code 5s}, {@code 10min}, {@code 2h}, ISO-8601 ({@code PT5S}) or plain milliseconds. */
+    /** The project's duration syntax ({@link Durations}): {@code 1500ms}, {@code 5s}, {@code 10min}, {@code PT5S}, or milliseconds. */
     static Duration parseDuration(String text) {
-        String s = text.trim().toLowerCase(Locale.ROOT);
-        try {
-            if (s.startsWith("pt") || s.startsWith("p")) {
-                return Duration.parse(text.trim());
-            }
-            if (s.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
-            }
-            if (s.endsWith("min")) {
-                return Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 3).trim()));
-            }
-            if (s.endsWith("s")) {
-                return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1).trim()));
-            }
-            if (s.endsWith("m")) {
-                return Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 1).trim()));
-            }
-            if (s.endsWith("h")) {
-                return Duration.ofHours(Long.parseLong(s.substring(0, s.length() - 1).trim()));
-            }
-            return Duration.ofMillis(Long.parseLong(s));
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("not a duration: '" + text + "' (e.g. 500ms, 5s, 10min, PT5S)", e);
-        }
+        return Durations.parse(text);
     }
 
     private static Duration duration(Map<String, String> values, String key, Duration fallback) {

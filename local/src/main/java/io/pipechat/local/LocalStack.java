@@ -6,6 +6,7 @@ import io.pipechat.assets.AssetsConfig;
 import io.pipechat.assets.media.MediaService;
 import io.pipechat.cdc.CdcConfig;
 import io.pipechat.cdc.CdcEngine;
+import io.pipechat.embedded.Directories;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.groups.EmbeddedGroupsJob;
@@ -27,7 +28,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,7 +123,7 @@ public final class LocalStack implements AutoCloseable {
         try {
             dataDir = temporary ? Files.createTempDirectory("pipechat-local") : options.dataDir().toAbsolutePath();
             if (options.fresh() && !temporary) {
-                deleteRecursively(dataDir);
+                Directories.deleteRecursively(dataDir);
             }
             Files.createDirectories(dataDir);
         } catch (IOException e) {
@@ -290,7 +290,7 @@ public final class LocalStack implements AutoCloseable {
         }
         kafka.close();
         if (temporary) {
-            deleteRecursively(dataDir);
+            Directories.deleteRecursively(dataDir);
         }
     }
 
@@ -299,17 +299,6 @@ public final class LocalStack implements AutoCloseable {
             c.close();
         } catch (Exception e) {
             LOG.warn("error while stopping {}", c, e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -2,12 +2,10 @@ package io.pipechat.notifier;
 
 import io.pipechat.protocol.Topics;
 import java.nio.file.Path;
+import io.pipechat.protocol.Durations;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * What the notifier needs. {@link #defaults()} runs against the embedded stack on this machine's
@@ -107,26 +105,9 @@ public record NotifierConfig(String bootstrapServers, String topic, String group
         return dataDir.resolve(VAPID_KEY_FILE);
     }
 
-    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-
-    /** {@code 500ms}, {@code 10s}, {@code 5m}, {@code 24h}, {@code 7d} or ISO-8601. */
+    /** The project's duration syntax ({@link Durations}). */
     static Duration duration(String text) {
-        Matcher m = SIMPLE_DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-        }
-        try {
-            return Duration.parse(text.strip());
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException("not a duration (500ms, 10s, 5m, 24h, 7d or ISO-8601): " + text, e);
-        }
+        return Durations.parse(text);
     }
 
     private static String or(String value, String fallback) {

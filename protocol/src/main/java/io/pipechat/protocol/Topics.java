@@ -60,7 +60,11 @@ public record Topics(String userEvents, String groupEvents, String deliveries, S
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
                 new NewTopic(push, partitions, replication),
                 // Keyed by (group, user) with tombstones after deletes: compaction keeps the current membership.
-                new NewTopic(groupMembersCdc, partitions, replication)
+                // One partition: the rows of one group (a new group's creator and members, written in one
+                // transaction) then reach the group job in commit order; spread over partitions by
+                // (group, user), a member's row could arrive after the group's first message was expanded.
+                // Membership changes are few, so one partition carries them.
+                new NewTopic(groupMembersCdc, 1, replication)
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     }
 

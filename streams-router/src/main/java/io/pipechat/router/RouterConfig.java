@@ -1,11 +1,9 @@
 package io.pipechat.router;
 
+import io.pipechat.protocol.Durations;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The router's own settings. Every field has a default ({@link #defaults()}) that runs the embedded
@@ -107,23 +105,9 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
                 pushQuietPeriod, standbyReplicas, d);
     }
 
-    private static final Pattern SHORT = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
-
-    /** Parses {@code 500ms}, {@code 10s}, {@code 1m}, {@code 24h}, {@code 30d} or ISO-8601 {@code PT10S}. */
+    /** The project's duration syntax ({@link Durations}): {@code 500ms}, {@code 10s}, {@code 24h}, {@code 30d}, {@code PT10S}. */
     public static Duration parseDuration(String text) {
-        String s = text.trim().toLowerCase(Locale.ROOT);
-        Matcher m = SHORT.matcher(s);
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
-        }
-        return Duration.parse(text.trim());
+        return Durations.parse(text);
     }
 
     private static String string(Function<String, String> lookup, String key, String fallback) {
