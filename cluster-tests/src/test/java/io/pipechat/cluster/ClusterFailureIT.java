@@ -5,9 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.testing.ChatClient;
 import io.pipechat.protocol.Topics;
-import io.pipechat.tools.AdminMain;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pipechat.local.cluster.JavaProcesses;
+import io.pipechat.local.cluster.KafkaCluster;
+import io.pipechat.local.cluster.ProcessCluster;
+import io.pipechat.protocol.Json;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,75 +34,65 @@ import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.common.GroupState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Issue 8's failure test, on real processes: 3 Kafka brokers (KRaft, RF 3, min ISR 2), 2 routers
- * (one Streams application, standby replicas 1) and 2 edges (delivery partitions 0 and 1), each its
- * own JVM. {@value #USERS} users spread over both edges send {@value #MESSAGES} direct messages each;
- * during that load one broker, one router and one edge are killed with SIGKILL. The kills are
- * triggered by progress (a share of all messages confirmed), not by the clock.
+ * Issue 8's failure test, on the multi-process cluster of {@code scripts/cluster.sh}
+ * ({@link ProcessCluster}): 3 Kafka brokers (KRaft, RF 3, min ISR 2), MariaDB, CDC, the Flink group
+ * job, 2 routers (one Streams application, standby replicas 1), the notifier and 2 edges (delivery
+ * partitions 0 and 1), each its own process. {@value #USERS} users spread over both edges send
+ * {@value #MESSAGES} direct messages each; during that load one broker, one router and one edge are
+ * killed with SIGKILL. The kills are triggered by progress (a share of all messages confirmed), not
+ * by the clock. A group message goes through MariaDB, CDC and Flink before the load and another after
+ * the kills.
  *
  * <p>Proves: every message that got {@code sent} reaches its recipient exactly once after the client
- * drops seqs it has already seen, and messages of one sender to one recipient arrive in send order.
- * Logs the figures: messages, duplicates dropped, re-sends, reconnections, and per kill how long
- * until every user got a {@code sent} again and until every user received a message sent after it.
+ * drops seqs it has already seen, and messages of one sender to one recipient arrive in send order;
+ * group messages are still expanded and delivered after the kills. Logs the figures: messages,
+ * duplicates dropped, re-sends, reconnections, and per kill how long until every user got a
+ * {@code sent} again and until every user received a message sent after it.
  */
 class ClusterFailureIT {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterFailureIT.class);
     static final int USERS = 24;
     static final int MESSAGES = 150;
     static final int PARTITIONS = 6;
-    private static final String APP_ID = "pipechat-router";
+    private static final String APP_ID = ProcessCluster.ROUTER_APPLICATION_ID;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Test
-    @Timeout(value = 7, unit = TimeUnit.MINUTES)
-    void everySentMessageArrivesOnceAndInOrderDespiteKillingABrokerARouterAndAnEdge(@TempDir Path dir) throws Exception {
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
+    void everySentMessageArrivesOnceAndInOrderDespiteKillingABrokerARouterAndAnEdge() throws Exception {
         Path logs = Path.of("target", "cluster-it", "failure");
-        JavaProcesses processes = new JavaProcesses(logs);
         List<LoadUser> users = new ArrayList<>();
         ScheduledExecutorService acks = Executors.newSingleThreadScheduledExecutor();
+        long t0 = System.nanoTime();
+        ProcessCluster cluster = ProcessCluster.start(ProcessCluster.Options.ephemeral().withLogDir(logs)
+                .withSettings(Map.of("edge.rate.frames-per-second", "1000", "edge.rate.burst", "1000")));
+        ChatClient groupSender = null;
+        ChatClient groupReader = null;
         try {
-            long t0 = System.nanoTime();
-            KafkaCluster kafka = KafkaCluster.start(processes, dir, 3);
-            String bootstrap = kafka.bootstrapServers();
-            LOG.info("3 brokers up in {} ms: {}", ms(System.nanoTime() - t0), bootstrap);
-
-            assertThat(admin("topics", "create", "--bootstrap", bootstrap, "--partitions", Integer.toString(PARTITIONS),
-                    "--edges", "2", "--replication", "3", "--min-isr", "2")).isZero();
-
-            List<JavaProcesses.Child> routers = new ArrayList<>();
-            for (int r = 1; r <= 2; r++) {
-                Path state = dir.resolve("router-" + r);
-                routers.add(processes.start("router-" + r, "io.pipechat.router.RouterMain",
-                        Map.of("kafka.bootstrap-servers", bootstrap, "router.state-dir", state.toString(),
-                                "router.standby-replicas", "1", "router.http-port", "0"), List.of()));
-            }
-            List<JavaProcesses.Child> edges = new ArrayList<>();
-            List<String> bases = new ArrayList<>();
-            for (int e = 0; e < 2; e++) {
-                int port = KafkaCluster.freePort();
-                Map<String, String> props = new HashMap<>();
-                props.put("kafka.bootstrap-servers", bootstrap);
-                props.put("edge.partition", Integer.toString(e));
-                props.put("edge.dev-mode", "true");
-                props.put("server.port", Integer.toString(port));
-                props.put("edge.rate.frames-per-second", "1000");
-                props.put("edge.rate.burst", "1000");
-                edges.add(processes.start("edge-" + e, "io.pipechat.edge.Main", props, List.of()));
-                bases.add("http://127.0.0.1:" + port);
-            }
-            for (int e = 0; e < 2; e++) {
-                awaitHealthy(bases.get(e), edges.get(e));
-            }
+            KafkaCluster kafka = cluster.kafka();
+            List<String> bases = cluster.edgeUrls();
+            JavaProcesses.Child edge0 = cluster.service("edge-0").process();
+            JavaProcesses.Child edge1 = cluster.service("edge-1").process();
+            JavaProcesses.Child router1 = cluster.service("router-1").process();
+            JavaProcesses.Child router2 = cluster.service("router-2").process();
             try (Admin admin = kafka.admin()) {
                 await("both routers own tasks").atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(500))
                         .until(() -> userEventPartitionsPerMember(admin).size() == 2
                                 && userEventPartitionsPerMember(admin).values().stream().allMatch(n -> n > 0));
             }
-            LOG.info("cluster up in {} ms (3 brokers, 2 routers, 2 edges)", ms(System.nanoTime() - t0));
+            LOG.info("cluster up in {} ms:\n{}", ms(System.nanoTime() - t0), cluster.describe());
+
+            // Groups: MariaDB -> CDC -> Flink -> routers, on the surviving edge (edge-1).
+            String base1 = bases.get(1);
+            String group = createGroup(base1, "g-alice", "g-bob");
+            groupSender = ChatClient.connect(base1, ChatClient.devToken(base1, "g-alice"), "it");
+            groupReader = ChatClient.connect(base1, ChatClient.devToken(base1, "g-bob"), "it");
+            long groupBefore = sendToGroupAndAwait(groupSender, groupReader, group, "g-before");
+            LOG.info("group message before the kills delivered in {} ms", groupBefore);
 
             for (int u = 0; u < USERS; u++) {
                 String name = String.format("u%02d", u);
@@ -132,8 +124,8 @@ class ClusterFailureIT {
             }
             Map<String, Long> killedAt = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
             killWhen(progress, total * 15 / 100, "broker-" + brokerVictim, kafka.broker(brokerVictim), killedAt);
-            killWhen(progress, total * 35 / 100, "edge-0", edges.get(0), killedAt);
-            killWhen(progress, total * 55 / 100, "router-1", routers.get(0), killedAt);
+            killWhen(progress, total * 35 / 100, "edge-0", edge0, killedAt);
+            killWhen(progress, total * 55 / 100, "router-1", router1, killedAt);
 
             // When the surviving router owns every task (group description), measured from the router kill.
             AtomicLong takeover = new AtomicLong();
@@ -214,10 +206,13 @@ class ClusterFailureIT {
             }
             assertThat(reconnects).as("edge-0's users reconnected to edge-1").isGreaterThanOrEqualTo(USERS / 2);
             assertThat(killedAt).as("victims killed during the load").hasSize(3);
-            assertThat(List.of(kafka.broker(brokerVictim), edges.get(0), routers.get(0)))
+            assertThat(List.of(kafka.broker(brokerVictim), edge0, router1))
                     .allSatisfy(victim -> assertThat(victim.alive()).as(victim.name()).isFalse());
-            assertThat(List.of(edges.get(1), routers.get(1))).as("survivors")
-                    .allSatisfy(survivor -> assertThat(survivor.alive()).as(survivor.name()).isTrue());
+            assertThat(List.of(edge1, router2, cluster.service("cdc").process(), cluster.service("flink-groups").process()))
+                    .as("survivors").allSatisfy(survivor -> assertThat(survivor.alive()).as(survivor.name()).isTrue());
+
+            long groupAfter = sendToGroupAndAwait(groupSender, groupReader, group, "g-after");
+            LOG.info("group message after the kills delivered in {} ms", groupAfter);
 
             StringBuilder figures = new StringBuilder();
             figures.append(String.format("messages sent=%d delivered(unique)=%d duplicates-dropped-by-seq=%d re-sends=%d "
@@ -233,23 +228,51 @@ class ClusterFailureIT {
             watcher.interrupt();
             figures.append(String.format("router-1 killed: router-2 owned all %d tasks (consumer group) after %d ms%n",
                     PARTITIONS, ms(takeover.get())));
+            figures.append(String.format("group message (MariaDB -> CDC -> Flink -> router -> edge): %d ms before the "
+                    + "kills, %d ms after them%n", groupBefore, groupAfter));
             LOG.info("figures:\n{}", figures);
             Files.writeString(logs.resolve("figures.txt"), figures.toString());
         } finally {
             acks.shutdownNow();
             users.forEach(LoadUser::close);
-            processes.close();
-            List<JavaProcesses.Child> left = processes.survivors();
+            for (ChatClient c : new ChatClient[] {groupSender, groupReader}) {
+                if (c != null) {
+                    c.abort();
+                }
+            }
+            cluster.close();
+            List<JavaProcesses.Child> left = cluster.survivors();
             assertThat(left).as("child processes left behind").isEmpty();
         }
     }
 
-    private static int admin(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int rc = AdminMain.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        LOG.info("pipechat-admin {} -> {}\n{}{}", String.join(" ", args), rc, out, err);
-        return rc;
+    private static String createGroup(String base, String creator, String... members) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/groups"))
+                .header("Authorization", "Bearer " + ChatClient.devToken(base, creator))
+                .POST(HttpRequest.BodyPublishers.ofString(Json.write(Map.of("name", "it", "members", List.of(members)))))
+                .build();
+        HttpResponse<String> res = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(201);
+        return Json.MAPPER.readTree(res.body()).get("id").asText();
+    }
+
+    /**
+     * Sends {@code id} to the group and waits (up to 2 minutes: the Flink job may be restarting after
+     * a broker died) until the other member has it; returns the milliseconds from send to delivery.
+     */
+    private static long sendToGroupAndAwait(ChatClient sender, ChatClient reader, String group, String id) {
+        long start = System.nanoTime();
+        sender.sendToGroup(group, id, "hello " + id);
+        long deadline = start + Duration.ofMinutes(2).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (JsonNode msg : reader.drain("msg", Duration.ofMillis(200))) {
+                if (msg.path("id").asText().equals(id)) {
+                    assertThat(msg.path("to").path("group").asText()).isEqualTo(group);
+                    return ms(System.nanoTime() - start);
+                }
+            }
+        }
+        throw new AssertionError("group message " + id + " not delivered within 2 minutes");
     }
 
     /** Kills {@code victim} on a thread of its own once {@code threshold} messages have got {@code sent}. */
@@ -328,21 +351,6 @@ class ClusterFailureIT {
                     .mapToLong(LoadUser.Delivered::atNanos).min().orElse(at));
         }
         return worst;
-    }
-
-    private static void awaitHealthy(String base, JavaProcesses.Child edge) {
-        HttpClient http = HttpClient.newHttpClient();
-        await(edge.name() + " healthy").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).until(() -> {
-            if (!edge.process().isAlive()) {
-                throw new IllegalStateException(edge.name() + " exited:\n" + edge.tail(40));
-            }
-            try {
-                return http.send(HttpRequest.newBuilder(URI.create(base + "/observe/health")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() / 100 == 2;
-            } catch (java.io.IOException notYet) {
-                return false;
-            }
-        });
     }
 
     /** The group's description, or null while it does not exist yet (no member has joined). */

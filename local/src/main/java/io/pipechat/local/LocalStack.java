@@ -119,16 +119,7 @@ public final class LocalStack implements AutoCloseable {
     public static LocalStack start(Options options) {
         long t0 = System.nanoTime();
         boolean temporary = options.dataDir() == null;
-        Path dataDir;
-        try {
-            dataDir = temporary ? Files.createTempDirectory("pipechat-local") : options.dataDir().toAbsolutePath();
-            if (options.fresh() && !temporary) {
-                Directories.deleteRecursively(dataDir);
-            }
-            Files.createDirectories(dataDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path dataDir = Directories.prepare(options.dataDir(), options.fresh(), "pipechat-local");
         EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), options.kafkaPort());
         LocalStack stack = new LocalStack(options, dataDir, temporary, kafka);
         try {

@@ -1,4 +1,4 @@
-package io.pipechat.cluster;
+package io.pipechat.local.cluster;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Collectors;
 import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -28,8 +27,13 @@ import org.apache.kafka.common.Uuid;
  * <p>Layout under {@code dir}: {@code serverN.properties} and the log directory {@code kafka-N/}
  * per broker; logs in the {@link JavaProcesses} log directory as {@code kafka-N.log}. A killed broker
  * is fenced after {@code broker.session.timeout.ms} (3 s here, 9 s by default).
+ *
+ * <p>Ports: with a base port {@code p}, broker {@code i} (1-based) listens for clients on
+ * {@code p + i - 1} and for its controller quorum on {@code p + 100 + i - 1}; with 0, on free ports.
+ * A directory that already holds a formatted cluster (its {@code serverN.properties} and
+ * {@code kafka-N/meta.properties}) is started again as it is, on the ports it was created with.
  */
-final class KafkaCluster {
+public final class KafkaCluster {
     private final List<JavaProcesses.Child> brokers;
     private final String bootstrapServers;
 
@@ -38,12 +42,16 @@ final class KafkaCluster {
         this.bootstrapServers = bootstrapServers;
     }
 
-    static KafkaCluster start(JavaProcesses processes, Path dir, int n) throws IOException {
+    public static KafkaCluster start(JavaProcesses processes, Path dir, int n, int basePort) throws IOException {
+        if (Files.exists(dir.resolve("server1.properties")) && Files.exists(dir.resolve("kafka-1/meta.properties"))) {
+            return restart(processes, dir, n);
+        }
+        Files.createDirectories(dir);
         int[] brokerPorts = new int[n];
         int[] controllerPorts = new int[n];
         for (int i = 0; i < n; i++) {
-            brokerPorts[i] = freePort();
-            controllerPorts[i] = freePort();
+            brokerPorts[i] = basePort == 0 ? freePort() : basePort + i;
+            controllerPorts[i] = basePort == 0 ? freePort() : basePort + 100 + i;
         }
         StringBuilder voters = new StringBuilder();
         for (int i = 0; i < n; i++) {
@@ -77,6 +85,8 @@ final class KafkaCluster {
             p.put("share.coordinator.state.topic.min.isr", "2");
             p.put("group.initial.rebalance.delay.ms", "0");
             p.put("broker.session.timeout.ms", "3000");
+            // Let a consumer group (the routers) notice a dead member within seconds, not 45.
+            p.put("group.min.session.timeout.ms", "3000");
             p.put("broker.heartbeat.interval.ms", "500");
             p.put("log.cleaner.dedupe.buffer.size", "2097152");
             p.put("num.network.threads", "2");
@@ -87,32 +97,49 @@ final class KafkaCluster {
                 p.store(out, "pipechat cluster test broker " + id);
             }
             format(clusterId, file);
+        }
+        return restart(processes, dir, n);
+    }
+
+    /** Starts the brokers of a formatted cluster under {@code dir} and waits until all are registered. */
+    private static KafkaCluster restart(JavaProcesses processes, Path dir, int n) throws IOException {
+        List<JavaProcesses.Child> children = new ArrayList<>();
+        List<String> bootstrap = new ArrayList<>();
+        for (int id = 1; id <= n; id++) {
+            Path file = dir.resolve("server" + id + ".properties");
+            Properties p = new Properties();
+            try (var in = Files.newBufferedReader(file)) {
+                p.load(in);
+            }
+            bootstrap.add(p.getProperty("advertised.listeners").replace("PLAINTEXT://", ""));
             children.add(processes.start("kafka-" + id, "kafka.Kafka", Map.of(), List.of("-Xmx384m"), file.toString()));
         }
-        String bootstrap = java.util.Arrays.stream(brokerPorts).mapToObj(port -> "127.0.0.1:" + port)
-                .collect(Collectors.joining(","));
-        KafkaCluster cluster = new KafkaCluster(List.copyOf(children), bootstrap);
+        KafkaCluster cluster = new KafkaCluster(List.copyOf(children), String.join(",", bootstrap));
         cluster.awaitBrokers(n, Duration.ofSeconds(120));
         return cluster;
     }
 
-    String bootstrapServers() {
+    public String bootstrapServers() {
         return bootstrapServers;
     }
 
     /** Broker {@code id} (1-based). */
-    JavaProcesses.Child broker(int id) {
+    public JavaProcesses.Child broker(int id) {
         return brokers.get(id - 1);
     }
 
-    Admin admin() {
+    public List<JavaProcesses.Child> brokers() {
+        return brokers;
+    }
+
+    public Admin admin() {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000",
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000"));
     }
 
     /** Waits until {@code n} brokers are registered and unfenced. */
-    void awaitBrokers(int n, Duration timeout) {
+    public void awaitBrokers(int n, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = admin()) {
             while (true) {
@@ -149,7 +176,7 @@ final class KafkaCluster {
         }
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
             return s.getLocalPort();

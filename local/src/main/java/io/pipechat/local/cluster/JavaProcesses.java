@@ -1,4 +1,4 @@
-package io.pipechat.cluster;
+package io.pipechat.local.cluster;
 
 import java.io.File;
 import java.io.IOException;
@@ -16,11 +16,13 @@ import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
 /**
- * Runs Java main classes as child JVMs (Kafka brokers, routers, edges) and makes sure none outlives
- * its owner: {@link #close()} kills every child with SIGKILL ({@link Process#destroyForcibly()}) and
- * reaps it, and a JVM shutdown hook does the same if the owner never gets to {@code close()} (a
- * test that times out, an interrupted build). {@link #survivors()} checks {@code /proc} for
- * children that still exist.
+ * Runs Java main classes as child JVMs (Kafka brokers, routers, edges, ...) and makes sure none
+ * outlives its owner: {@link #close()} asks every child to stop (SIGTERM, so routers leave their
+ * group and edges close their sockets), kills what is still running after a grace period with
+ * SIGKILL and reaps it; a JVM shutdown hook does the same if the owner never gets to
+ * {@code close()} (Ctrl-C on the cluster launcher, a test that times out). {@link Child#kill()} is
+ * the {@code kill -9} of failure tests. {@link #survivors()} checks {@code /proc} for children that
+ * still exist.
  *
  * <p>Layout: each child's stdout and stderr go to {@code <logDir>/<name>.log} (appended, so a
  * restarted child keeps its history). Children run from the owner's classpath
@@ -30,8 +32,10 @@ import java.util.jar.Manifest;
  */
 public final class JavaProcesses implements AutoCloseable {
     /** JVM flags every child gets: small heap, quick start, little CPU on a shared machine. */
-    public static final List<String> DEFAULT_JVM_FLAGS = List.of("-Xmx256m", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto", "--enable-native-access=ALL-UNNAMED");
+    public static final List<String> DEFAULT_JVM_FLAGS = defaultJvmFlags();
+
+    /** How long {@link #close()} waits for children to exit after SIGTERM before it kills them. */
+    public static final Duration GRACE = Duration.ofSeconds(10);
 
     /** One child JVM. */
     public record Child(String name, Process process, Path log) {
@@ -81,7 +85,7 @@ public final class JavaProcesses implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.hook = new Thread(this::killAll, "java-processes-cleanup");
+        this.hook = new Thread(this::stopAll, "java-processes-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
@@ -126,10 +130,10 @@ public final class JavaProcesses implements AutoCloseable {
         return children.stream().filter(Child::alive).toList();
     }
 
-    /** Kills every child (SIGKILL) and waits until each is gone. */
+    /** Stops every child: SIGTERM, up to {@link #GRACE} to exit, then SIGKILL; returns when all are gone. */
     @Override
     public void close() {
-        killAll();
+        stopAll();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
@@ -137,19 +141,31 @@ public final class JavaProcesses implements AutoCloseable {
         }
     }
 
-    private void killAll() {
-        for (Child c : children) {
-            c.process().destroyForcibly();
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        for (Child c : children) {
-            try {
+    private void stopAll() {
+        children.forEach(c -> c.process().destroy());
+        try {
+            long deadline = System.nanoTime() + GRACE.toNanos();
+            for (Child c : children) {
                 c.process().waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             }
+            children.forEach(c -> c.process().destroyForcibly());
+            long reaped = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            for (Child c : children) {
+                c.process().waitFor(Math.max(1, reaped - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            children.forEach(c -> c.process().destroyForcibly());
+            Thread.currentThread().interrupt();
         }
+    }
+
+    private static List<String> defaultJvmFlags() {
+        List<String> flags = new ArrayList<>(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-XX:-UsePerfData", "-Xshare:auto", "--enable-native-access=ALL-UNNAMED"));
+        if (Runtime.version().feature() >= 24) {
+            flags.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        return List.copyOf(flags);
     }
 
     /**
