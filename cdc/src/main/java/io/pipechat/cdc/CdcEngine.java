@@ -61,11 +61,22 @@ public final class CdcEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CdcEngine.class);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
-    /** Where the engine is in its life; only {@link #RUNNING} is healthy. */
+    /**
+     * Where the engine is in its life. Healthy ({@link #health()} up): {@link #SNAPSHOT},
+     * {@link #STREAMING}, {@link #RUNNING}.
+     */
     public enum State {
-        /** Started, the connector task not yet (validating the configuration, connecting). */
+        /** Started, the connector task not yet (validating the configuration, connecting to Kafka). */
         STARTING,
-        /** The connector task runs: it snapshots, then streams the binlog. */
+        /** The task runs, neither snapshotting nor connected to the binlog yet. */
+        CONNECTING,
+        /** The task reads the tables (first start, op {@code r}). */
+        SNAPSHOT,
+        /** The task is connected to the binlog and streams its changes. */
+        STREAMING,
+        /** The task streamed, then lost its binlog connection; Debezium reconnects (or fails the engine). */
+        DISCONNECTED,
+        /** The task runs, but Debezium's JMX metrics that tell the phase above are not found. */
         RUNNING,
         /** {@link #close()} was called and the engine is stopping. */
         STOPPING,
@@ -85,9 +96,11 @@ public final class CdcEngine implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean taskRunning = new AtomicBoolean();
     private final CdcMetrics metrics;
+    private final ConnectorPhase phase;
 
     private CdcEngine(CdcConfig config, MeterRegistry registry) {
         this.config = config;
+        this.phase = new ConnectorPhase(config);
         this.producer = new KafkaProducer<>(producerConfig(config), new StringSerializer(), new StringSerializer());
         this.metrics = new CdcMetrics(registry, this::state);
         this.writer = new KafkaChangeWriter(producer, metrics);
@@ -179,7 +192,7 @@ public final class CdcEngine implements AutoCloseable {
         }
     }
 
-    /** Where the engine is now: starting, running (snapshot or binlog), stopping, stopped, failed. */
+    /** Where the engine is now (the task's phase read from Debezium's JMX metrics while it runs). */
     public State state() {
         if (finished.isDone()) {
             return failure().isPresent() ? State.FAILED : State.STOPPED;
@@ -187,14 +200,25 @@ public final class CdcEngine implements AutoCloseable {
         if (closed.get()) {
             return State.STOPPING;
         }
-        return started.isDone() && !started.isCompletedExceptionally() && taskRunning.get()
-                ? State.RUNNING : State.STARTING;
+        if (!started.isDone() || started.isCompletedExceptionally() || !taskRunning.get()) {
+            return State.STARTING;
+        }
+        return switch (phase.read()) {
+            case UNKNOWN -> State.RUNNING;
+            case CONNECTING -> State.CONNECTING;
+            case SNAPSHOT -> State.SNAPSHOT;
+            case STREAMING -> State.STREAMING;
+            case DISCONNECTED -> State.DISCONNECTED;
+        };
     }
 
-    /** For {@code /health}: up while {@link State#RUNNING}, the state's name as detail. */
+    /**
+     * For {@code /health}: up while the task snapshots or streams ({@link State#SNAPSHOT},
+     * {@link State#STREAMING}, {@link State#RUNNING}), down otherwise; the state's name as detail.
+     */
     public ObserveServer.Health health() {
         State s = state();
-        return new ObserveServer.Health(s == State.RUNNING, s.name());
+        return new ObserveServer.Health(s == State.SNAPSHOT || s == State.STREAMING || s == State.RUNNING, s.name());
     }
 
     /** The engine's meters. */

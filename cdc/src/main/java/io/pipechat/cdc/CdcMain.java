@@ -28,9 +28,10 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  *
  * <p>Operator endpoints on {@code cdc.http-port} (default 9402; 0 picks a free port; -1 turns them off)
  * and {@code cdc.http-host} (default {@code 0.0.0.0}), bound first, before the migrations: {@code GET
- * /health} is 200 {@code {"status":"UP","detail":"RUNNING"}} while the connector task runs (snapshot or
- * binlog), 503 while migrating ({@code MIGRATING}) or starting ({@code STARTING}) and once the engine
- * stops or fails; {@code GET /metrics} is Prometheus text: {@code pipechat_cdc_*} (see {@link CdcMetrics})
+ * /health} is 200 {@code {"status":"UP","detail":"STREAMING"}} while the connector task snapshots or is
+ * connected to the binlog, 503 with the reason otherwise ({@code MIGRATING}, {@code STARTING},
+ * {@code CONNECTING}, {@code DISCONNECTED}, {@code STOPPING}, {@code STOPPED}, {@code FAILED}: see
+ * {@link CdcEngine.State}); {@code GET /metrics} is Prometheus text: {@code pipechat_cdc_*} (see {@link CdcMetrics})
  * and the JVM's. The bound port is logged ({@code /health and /metrics on http://0.0.0.0:9402}). When the
  * port cannot be bound CdcMain exits with status 1 (a CDC nobody can health-check is not run half-way);
  * a bad setting exits with status 2.

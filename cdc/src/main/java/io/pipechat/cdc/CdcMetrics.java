@@ -26,14 +26,15 @@ import java.util.function.Supplier;
  *   <li>{@code pipechat_cdc_write_failures_total{table}}: sends Kafka refused (each one stops the engine);
  *   <li>{@code pipechat_cdc_lag_seconds} (timer with histogram buckets): from the change in the database
  *       ({@code source.ts_ms}) to Kafka's acknowledgement, for binlog changes (not snapshot reads, which
- *       have no commit time). MariaDB's binlog stamps whole seconds, so there it reads up to 1 s high;
+ *       have no commit time). MariaDB's binlog stamps whole seconds (measured: sometimes the second
+ *       before the statement), so there it reads about 1 s high;
  *       MySQL 8 stamps the commit to the microsecond. Negative values (database clock ahead) count as 0;
  *   <li>{@code pipechat_cdc_publish_delay_seconds} (timer): from the connector processing the change
  *       (the envelope's {@code ts_ms}, this JVM's clock) to Kafka's acknowledgement: the engine's own
  *       part of the lag (poll interval, batching, Kafka), exact to the millisecond;
  *   <li>{@code pipechat_cdc_last_event_age_seconds} (gauge): now minus {@code source.ts_ms} of the newest
- *       change written (NaN before the first). It grows while nothing changes in the database, so alert
- *       on it together with the state, or with a heartbeat ({@code cdc.debezium.heartbeat.interval.ms});
+ *       change written (NaN before the first). It also grows while nobody changes groups: a dashboard
+ *       figure more than an alert;
  *   <li>{@code pipechat_cdc_state{state}} (gauge): 1 for the engine's current {@link CdcEngine.State},
  *       0 for the others.
  * </ul>

@@ -62,7 +62,7 @@ class CdcMainIT {
             assertThat(bound.find()).isTrue();
             String base = "http://127.0.0.1:" + bound.group(1);
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> get(base + "/health").statusCode() == 200);
-            assertThat(get(base + "/health").body()).contains("RUNNING");
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> get(base + "/health").body().contains("STREAMING"));
             String topic = "main." + database + ".group_members";
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
                 try (var admin = kafka.admin()) {

@@ -17,8 +17,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
@@ -48,8 +51,11 @@ class CdcObserveIT {
             try (ObserveServer server = ObserveServer.start("127.0.0.1", 0, registry, engine::health)) {
                 String base = "http://127.0.0.1:" + server.port();
                 engine.awaitStarted(WAIT);
-                Awaitility.await().atMost(WAIT).until(() -> get(base + "/health").statusCode() == 200);
-                assertThat(get(base + "/health").body()).isEqualTo("{\"status\":\"UP\",\"detail\":\"RUNNING\"}");
+                // snapshot of g1, then the binlog (Debezium's JMX metrics say which)
+                Awaitility.await().atMost(WAIT).until(() -> get(base + "/health").body().contains("STREAMING"));
+                HttpResponse<String> up = get(base + "/health");
+                assertThat(up.statusCode()).isEqualTo(200);
+                assertThat(up.body()).isEqualTo("{\"status\":\"UP\",\"detail\":\"STREAMING\"}");
 
                 for (String user : new String[] {"ann", "bob", "cid"}) {
                     s.execute("INSERT INTO group_members (group_id, user_id, role, added_at)"
@@ -74,7 +80,7 @@ class CdcObserveIT {
                 assertThat(sample(metrics, "pipechat_cdc_publish_delay_seconds_count", null)).hasValue(5);
                 assertThat(sample(metrics, "pipechat_cdc_last_event_age_seconds", null).orElse(-1))
                         .as("a number once a change was written").isGreaterThanOrEqualTo(0);
-                assertThat(sample(metrics, "pipechat_cdc_state", "state=\"RUNNING\"")).hasValue(1);
+                assertThat(sample(metrics, "pipechat_cdc_state", "state=\"STREAMING\"")).hasValue(1);
                 assertThat(sample(metrics, "pipechat_cdc_state", "state=\"STARTING\"")).hasValue(0);
                 assertThat(sample(metrics, "pipechat_cdc_write_failures_total", null)).isEmpty();
                 assertThat(engine.metrics().lagSamples()).isEqualTo(4);
@@ -139,6 +145,46 @@ class CdcObserveIT {
                     "op=\"read\",table=\"chat_groups\"")).isEmpty();
             assertThat(get(base + "/health").statusCode()).isEqualTo(503);
             assertThat(engine.eventsWritten()).isZero();
+        } finally {
+            engine.close();
+        }
+    }
+
+    @Test
+    void healthIsDownWhileTheBinlogConnectionIsLostAndUpAgainOnceDebeziumReconnects(EmbeddedKafka kafka,
+                                                                                   EmbeddedMariaDb db) throws Exception {
+        // Debezium's binlog client checks its connection, and reconnects, every 2 s instead of every minute
+        CdcConfig config = freshSetup(kafka, db, "obs4", 5483)
+                .withDebezium(Map.of("connect.keep.alive.interval.ms", "2000"));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        CdcEngine engine = CdcEngine.start(config, registry);
+        try (ObserveServer server = ObserveServer.start("127.0.0.1", 0, registry, engine::health);
+             Connection c = DriverManager.getConnection(db.jdbcUrl(config.database()), db.user(), db.password());
+             Statement s = c.createStatement()) {
+            String base = "http://127.0.0.1:" + server.port();
+            engine.awaitStarted(WAIT);
+            Awaitility.await().atMost(WAIT).until(() -> get(base + "/health").body().contains("STREAMING"));
+
+            // the server drops the binlog connection (the only replica thread: other tests' engines are closed)
+            List<Long> dumps = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("SELECT ID FROM information_schema.PROCESSLIST"
+                    + " WHERE COMMAND LIKE 'Binlog Dump%'")) {
+                while (rs.next()) {
+                    dumps.add(rs.getLong(1));
+                }
+            }
+            assertThat(dumps).hasSize(1);
+            s.execute("KILL " + dumps.get(0));
+            HttpResponse<String> down = Awaitility.await().atMost(WAIT).pollInterval(Duration.ofMillis(20))
+                    .until(() -> get(base + "/health"), r -> r.statusCode() == 503);
+            assertThat(down.body()).isEqualTo("{\"status\":\"DOWN\",\"detail\":\"DISCONNECTED\"}");
+
+            Awaitility.await().atMost(WAIT).until(() -> get(base + "/health").statusCode() == 200);
+            assertThat(get(base + "/health").body()).isEqualTo("{\"status\":\"UP\",\"detail\":\"STREAMING\"}");
+            assertThat(engine.isRunning()).isTrue();
+            s.execute("INSERT INTO chat_groups (id, name, created_by, created_at) VALUES ('g9', 'Back', 'ann', NOW(3))");
+            Awaitility.await().atMost(WAIT).until(() -> sample(get(base + "/metrics").body(),
+                    "pipechat_cdc_events_total", "op=\"create\",table=\"chat_groups\"").orElse(0) == 1);
         } finally {
             engine.close();
         }
