@@ -96,7 +96,16 @@ public final class CdcMain {
                 System.exit(1);
             }
         }
-        CdcEngine engine = CdcEngine.start(config, registry);
+        phase.set("STARTING");
+        CdcEngine engine;
+        try {
+            engine = CdcEngine.start(config, registry);
+        } catch (RuntimeException e) {
+            // Kafka unreachable for the topics, or a configuration Debezium rejects
+            LOG.error("cannot start the CDC engine", e);
+            System.exit(1);
+            return;
+        }
         running.set(engine);
         ObserveServer server = observer;
         CountDownLatch hookDone = new CountDownLatch(1);
