@@ -161,6 +161,13 @@ public record CdcConfig(Connector connector, String dbHost, int dbPort, String d
                 debezium);
     }
 
+    /** With further Debezium properties (replacing those given before), overriding the derived ones. */
+    public CdcConfig withDebezium(Map<String, String> properties) {
+        return new CdcConfig(connector, dbHost, dbPort, dbUser, dbPassword, database, serverId, bootstrapServers, name,
+                topicPrefix, offsetsTopic, historyTopic, partitions, replicationFactor, offsetFlush, pollInterval,
+                properties);
+    }
+
     /**
      * The Debezium engine properties: connector, snapshot then binlog, compact JSON, offsets and
      * schema history in Kafka.

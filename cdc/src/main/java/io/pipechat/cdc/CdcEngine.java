@@ -3,6 +3,9 @@ package io.pipechat.cdc;
 import io.debezium.engine.ChangeEvent;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.format.Json;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pipechat.observe.ObserveServer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -50,10 +53,38 @@ import org.slf4j.LoggerFactory;
  * committed every {@link CdcConfig#offsetFlush()} and at {@link #close()}: after a clean stop a
  * restart delivers exactly the changes made since; after a crash (kill -9) the changes since the last
  * commit are written again (at-least-once), so consumers upsert by key.
+ *
+ * <p>Observability: {@link #state()} ({@link State}), {@link #health()} for {@code /health}, and the
+ * meters of {@link CdcMetrics} in the registry given to {@link #start(CdcConfig, MeterRegistry)}.
  */
 public final class CdcEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CdcEngine.class);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Where the engine is in its life. Healthy ({@link #health()} up): {@link #SNAPSHOT},
+     * {@link #STREAMING}, {@link #RUNNING}.
+     */
+    public enum State {
+        /** Started, the connector task not yet (validating the configuration, connecting to Kafka). */
+        STARTING,
+        /** The task runs, neither snapshotting nor connected to the binlog yet. */
+        CONNECTING,
+        /** The task reads the tables (first start, op {@code r}). */
+        SNAPSHOT,
+        /** The task is connected to the binlog and streams its changes. */
+        STREAMING,
+        /** The task streamed, then lost its binlog connection; Debezium reconnects (or fails the engine). */
+        DISCONNECTED,
+        /** The task runs, but Debezium's JMX metrics that tell the phase above are not found. */
+        RUNNING,
+        /** {@link #close()} was called and the engine is stopping. */
+        STOPPING,
+        /** Stopped after {@link #close()}. */
+        STOPPED,
+        /** Stopped by an error ({@link #failure()} says which). */
+        FAILED
+    }
 
     private final CdcConfig config;
     private final Producer<String, String> producer;
@@ -63,18 +94,29 @@ public final class CdcEngine implements AutoCloseable {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Optional<Throwable>> finished = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean taskRunning = new AtomicBoolean();
+    private final CdcMetrics metrics;
+    private final ConnectorPhase phase;
 
-    private CdcEngine(CdcConfig config) {
+    private CdcEngine(CdcConfig config, MeterRegistry registry) {
         this.config = config;
+        this.phase = new ConnectorPhase(config);
         this.producer = new KafkaProducer<>(producerConfig(config), new StringSerializer(), new StringSerializer());
-        this.writer = new KafkaChangeWriter(producer);
+        this.metrics = new CdcMetrics(registry, this::state);
+        this.writer = new KafkaChangeWriter(producer, metrics);
         try {
             this.engine = DebeziumEngine.create(Json.class)
                     .using(config.engineProperties())
                     .using(new DebeziumEngine.ConnectorCallback() {
                         @Override
                         public void taskStarted() {
+                            taskRunning.set(true);
                             started.complete(null);
+                        }
+
+                        @Override
+                        public void taskStopped() {
+                            taskRunning.set(false);
                         }
                     })
                     .using((success, message, error) -> {
@@ -91,6 +133,7 @@ public final class CdcEngine implements AutoCloseable {
                     .build();
         } catch (RuntimeException e) {
             producer.close(Duration.ZERO);
+            metrics.close();
             throw new IllegalArgumentException("Debezium rejected the engine configuration: " + e.getMessage(), e);
         }
         this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -100,13 +143,20 @@ public final class CdcEngine implements AutoCloseable {
         });
     }
 
+    /** {@link #start(CdcConfig, MeterRegistry)} with meters kept in memory only. */
+    public static CdcEngine start(CdcConfig config) {
+        return start(config, new SimpleMeterRegistry());
+    }
+
     /**
      * Creates the change topics if missing and starts the engine in the background. Returns at once;
      * {@link #awaitStarted} waits until the connector task runs.
+     *
+     * @param registry where the meters of {@link CdcMetrics} go (one engine per registry)
      */
-    public static CdcEngine start(CdcConfig config) {
+    public static CdcEngine start(CdcConfig config, MeterRegistry registry) {
         createTopics(config);
-        CdcEngine cdc = new CdcEngine(config);
+        CdcEngine cdc = new CdcEngine(config, registry);
         cdc.thread.execute(() -> {
             try {
                 cdc.engine.run();
@@ -140,6 +190,40 @@ public final class CdcEngine implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Where the engine is now (the task's phase read from Debezium's JMX metrics while it runs). */
+    public State state() {
+        if (finished.isDone()) {
+            return failure().isPresent() ? State.FAILED : State.STOPPED;
+        }
+        if (closed.get()) {
+            return State.STOPPING;
+        }
+        if (!started.isDone() || started.isCompletedExceptionally() || !taskRunning.get()) {
+            return State.STARTING;
+        }
+        return switch (phase.read()) {
+            case UNKNOWN -> State.RUNNING;
+            case CONNECTING -> State.CONNECTING;
+            case SNAPSHOT -> State.SNAPSHOT;
+            case STREAMING -> State.STREAMING;
+            case DISCONNECTED -> State.DISCONNECTED;
+        };
+    }
+
+    /**
+     * For {@code /health}: up while the task snapshots or streams ({@link State#SNAPSHOT},
+     * {@link State#STREAMING}, {@link State#RUNNING}), down otherwise; the state's name as detail.
+     */
+    public ObserveServer.Health health() {
+        State s = state();
+        return new ObserveServer.Health(s == State.SNAPSHOT || s == State.STREAMING || s == State.RUNNING, s.name());
+    }
+
+    /** The engine's meters. */
+    public CdcMetrics metrics() {
+        return metrics;
     }
 
     /** True until the engine stops (closed, or failed). */
@@ -200,6 +284,7 @@ public final class CdcEngine implements AutoCloseable {
         }
         thread.shutdownNow();
         producer.close(Duration.ofSeconds(10));
+        metrics.close();
         LOG.info("CDC engine {} closed after {} change events", config.name(), writer.written());
     }
 

@@ -20,13 +20,19 @@ import org.apache.kafka.common.KafkaException;
  *
  * <p>Records of a batch are sent back to back and acknowledged in order; the first failed send
  * fails the batch (and stops the engine) before any later record is marked.
+ *
+ * <p>Each acknowledgement (and each failure) is recorded in {@link CdcMetrics} from the producer's
+ * callback, at the moment Kafka answers: table (the last part of {@link ChangeEvent#destination()},
+ * {@code <prefix>.<database>.<table>}), operation and timestamps of the event.
  */
 final class KafkaChangeWriter implements DebeziumEngine.ChangeConsumer<ChangeEvent<String, String>> {
     private final Producer<String, String> producer;
+    private final CdcMetrics metrics;
     private final AtomicLong written = new AtomicLong();
 
-    KafkaChangeWriter(Producer<String, String> producer) {
+    KafkaChangeWriter(Producer<String, String> producer, CdcMetrics metrics) {
         this.producer = producer;
+        this.metrics = metrics;
     }
 
     @Override
@@ -36,7 +42,21 @@ final class KafkaChangeWriter implements DebeziumEngine.ChangeConsumer<ChangeEve
         List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
         for (ChangeEvent<String, String> event : records) {
             // value null = Debezium's tombstone after a delete: kept so the topic can be compacted
-            acks.add(producer.send(new ProducerRecord<>(event.destination(), event.key(), event.value())));
+            String table = table(event.destination());
+            ChangeSummary change = ChangeSummary.of(event.value());
+            try {
+                acks.add(producer.send(new ProducerRecord<>(event.destination(), event.key(), event.value()),
+                        (metadata, error) -> {
+                            if (error == null) {
+                                metrics.written(table, change);
+                            } else {
+                                metrics.writeFailed(table);
+                            }
+                        }));
+            } catch (KafkaException e) {
+                metrics.writeFailed(table);
+                throw e;
+            }
         }
         for (int i = 0; i < records.size(); i++) {
             try {
@@ -54,6 +74,11 @@ final class KafkaChangeWriter implements DebeziumEngine.ChangeConsumer<ChangeEve
     @Override
     public boolean supportsTombstoneEvents() {
         return true;
+    }
+
+    /** {@code group_members} of {@code cdc.chat.group_members}. */
+    static String table(String topic) {
+        return topic == null ? "unknown" : topic.substring(topic.lastIndexOf('.') + 1);
     }
 
     /** Change events acknowledged by Kafka since start (tombstones included). */

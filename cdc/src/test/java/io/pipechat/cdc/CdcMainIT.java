@@ -6,6 +6,11 @@ import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.MariaDbExtension;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -16,27 +21,31 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** CdcMain as its own process: configured by environment variables, migrates, streams, stops on SIGTERM. */
+/**
+ * CdcMain as its own process: configured by environment variables, migrates, streams, serves /health and
+ * /metrics, stops on SIGTERM; exits 1 when its HTTP port is taken.
+ */
 @ExtendWith({KafkaExtension.class, MariaDbExtension.class})
 class CdcMainIT {
+    private static final Pattern BOUND = Pattern.compile("/health and /metrics on http://127\\.0\\.0\\.1:(\\d+)");
+    private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
     void migratesAnEmptyDatabaseStreamsItAndStopsCleanlyOnSigterm(EmbeddedKafka kafka, EmbeddedMariaDb db,
                                                                   @TempDir Path dir) throws Exception {
         String database = MariaDbExtension.uniqueDatabase(db);
         Path log = dir.resolve("cdc-main.log");
-        ProcessBuilder pb = new ProcessBuilder(
-                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"),
-                CdcMain.class.getName())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+        ProcessBuilder pb = cdcMain(log);
         Map<String, String> env = pb.environment();
+        env.put("CDC_HTTP_HOST", "127.0.0.1");
+        env.put("CDC_HTTP_PORT", "0");
         env.put("CDC_DB_HOST", db.host());
         env.put("CDC_DB_PORT", Integer.toString(db.port()));
         env.put("CDC_DB_DATABASE", database);
@@ -48,6 +57,12 @@ class CdcMainIT {
         env.put("CDC_HISTORY_TOPIC", "main.history");
         Process process = pb.start();
         try {
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> BOUND.matcher(Files.readString(log)).find());
+            Matcher bound = BOUND.matcher(Files.readString(log));
+            assertThat(bound.find()).isTrue();
+            String base = "http://127.0.0.1:" + bound.group(1);
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> get(base + "/health").statusCode() == 200);
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> get(base + "/health").body().contains("STREAMING"));
             String topic = "main." + database + ".group_members";
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
                 try (var admin = kafka.admin()) {
@@ -66,6 +81,13 @@ class CdcMainIT {
                 assertThat(members.awaitCount(1, Duration.ofSeconds(60)).get(0).key())
                         .isEqualTo("{\"group_id\":\"g1\",\"user_id\":\"ann\"}");
             }
+            Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                String metrics = get(base + "/metrics").body();
+                assertThat(CdcObserveIT.sample(metrics, "pipechat_cdc_events_total",
+                        "op=\"create\",table=\"group_members\"")).hasValue(1);
+                assertThat(CdcObserveIT.sample(metrics, "pipechat_cdc_lag_seconds_count", null)).hasValue(2);
+                assertThat(metrics).contains("jvm_memory_used_bytes");
+            });
 
             process.destroy(); // SIGTERM
             assertThat(process.waitFor(40, TimeUnit.SECONDS)).as("exits after SIGTERM").isTrue();
@@ -75,5 +97,40 @@ class CdcMainIT {
                 process.destroyForcibly();
             }
         }
+    }
+
+    @Test
+    void exitsWithStatus1WhenItsHttpPortIsTaken(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("cdc-main-port.log");
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            ProcessBuilder pb = cdcMain(log);
+            pb.environment().put("CDC_HTTP_HOST", "127.0.0.1");
+            pb.environment().put("CDC_HTTP_PORT", Integer.toString(taken.getLocalPort()));
+            // nothing listens there: it must give up on the port before it gets to the database
+            pb.environment().put("CDC_DB_PORT", "1");
+            Process process = pb.start();
+            try {
+                assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("exits").isTrue();
+                assertThat(process.exitValue()).isEqualTo(1);
+                assertThat(Files.readString(log)).contains("cannot serve /health and /metrics on 127.0.0.1:"
+                        + taken.getLocalPort());
+            } finally {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private static ProcessBuilder cdcMain(Path log) {
+        return new ProcessBuilder(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"),
+                CdcMain.class.getName())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+    }
+
+    private HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }
