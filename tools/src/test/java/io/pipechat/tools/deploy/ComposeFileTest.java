@@ -67,20 +67,21 @@ class ComposeFileTest {
             "streams-router", new ConfigReader("io.pipechat.router.RouterMain", Style.UPPER_UNDERSCORE, Set.of(
                     "kafka.bootstrap-servers", "router.state-dir", "router.application-id", "router.retention",
                     "router.dedup-window", "router.edge-timeout", "router.retention-interval", "router.push-quiet-period",
-                    "router.standby-replicas", "router.commit-interval",
+                    "router.standby-replicas", "router.commit-interval", "router.http-port",
                     "topics.user-events", "topics.group-events", "topics.deliveries", "topics.edges", "topics.push",
                     "topics.group-members-cdc")),
             "cdc", new ConfigReader("io.pipechat.cdc.CdcMain", Style.UPPER_UNDERSCORE, Set.of(
                     "cdc.connector", "cdc.db.host", "cdc.db.port", "cdc.db.user", "cdc.db.password", "cdc.db.database",
                     "cdc.db.server-id", "cdc.kafka.bootstrap-servers", "cdc.name", "cdc.topic-prefix", "cdc.offsets-topic",
                     "cdc.history-topic", "cdc.partitions", "cdc.replication-factor", "cdc.offset-flush-ms",
-                    "cdc.poll-interval-ms", "cdc.migrate")),
+                    "cdc.poll-interval-ms", "cdc.migrate", "cdc.http-port", "cdc.http-host")),
             "notifier", new ConfigReader("io.pipechat.notifier.NotifierMain", Style.UPPER_UNDERSCORE, Set.of(
                     "notifier.bootstrap-servers", "notifier.topic", "notifier.group-id", "notifier.db.url",
                     "notifier.db.user", "notifier.db.password", "notifier.db.pool-size", "notifier.vapid.public-key",
                     "notifier.vapid.private-key", "notifier.data-dir", "notifier.vapid.subject", "notifier.concurrency",
                     "notifier.max-in-flight-requests", "notifier.retry.max-attempts", "notifier.retry.initial-backoff",
-                    "notifier.retry.max-backoff", "notifier.request-timeout", "notifier.ttl", "notifier.shutdown-grace")),
+                    "notifier.retry.max-backoff", "notifier.request-timeout", "notifier.ttl", "notifier.shutdown-grace",
+                    "notifier.http-port")),
             "edge", new ConfigReader("io.pipechat.edge.Main", Style.HELIDON, Set.of(
                     "server.host", "server.port", "server.idle-connection-timeout", "kafka.bootstrap-servers",
                     "topics.user-events", "topics.group-events", "topics.deliveries", "topics.edges",
@@ -92,6 +93,10 @@ class ComposeFileTest {
                     "assets.host", "assets.port", "assets.store.dir", "assets.max-bytes", "assets.hot.requests",
                     "assets.hot.window", "assets.hot.cache-bytes", "assets.token.secret")),
             "tools", new ConfigReader("io.pipechat.tools.AdminMain", Style.LITERAL, Set.of("KAFKA_BOOTSTRAP_SERVERS")));
+
+    /** Services with an ObserveServer: the variable of their health/metrics port, which their health check must use. */
+    static final Map<String, String> HEALTH_PORTS = Map.of("streams-router", "ROUTER_HTTP_PORT", "notifier",
+            "NOTIFIER_HTTP_PORT", "cdc", "CDC_HTTP_PORT");
 
     /** GroupsJobMain's key=value arguments ({@code flink.*} passes through to Flink). */
     static final Set<String> GROUPS_JOB_KEYS = Set.of("bootstrap-servers", "consumer-group", "transactional-id-prefix",
@@ -170,6 +175,8 @@ class ComposeFileTest {
         assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("router-2").get("environment"))
                 .put("ROUTER_STANBY_REPLICAS", "1"), "ROUTER_STANBY_REPLICAS");
         assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("assets")).remove("healthcheck"), "assets");
+        assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("cdc").get("environment"))
+                .put("CDC_HTTP_PORT", "9499"), "cdc");
         assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("edge-1").get("environment"))
                 .put("EDGE_PARTITION", "0"), "EDGE_PARTITION");
         assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("mysql")).remove("image"), "mysql");
@@ -256,6 +263,13 @@ class ComposeFileTest {
         if (module.equals("edge") || module.equals("assets")) {
             assertThat(svc.path("healthcheck").path("test").toString()).as("%s healthcheck uses /observe/health", name)
                     .contains("/observe/health");
+        }
+        String portVariable = HEALTH_PORTS.get(module);
+        if (portVariable != null) {
+            String port = svc.path("environment").path(portVariable).asText("");
+            assertThat(port).as("%s sets %s", name, portVariable).matches("[1-9][0-9]*");
+            assertThat(svc.path("healthcheck").path("test").toString()).as("%s healthcheck asks %s's /health", name, module)
+                    .contains("127.0.0.1:" + port + "/health");
         }
     }
 
