@@ -1,5 +1,6 @@
 package io.pipechat.groups;
 
+import io.pipechat.groups.observe.PrometheusMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -7,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
@@ -37,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * _metadata}) under {@code dataDir}, and deletes the checkpoints of older runs. Together with the
  * transactional sink and {@code read_committed} readers, nothing is lost or written twice across
  * a stop and start.
+ *
+ * <p>Metrics: off by default (the one-JVM stack has ports enough); {@link #start(GroupsConfig, Path,
+ * int)} with a port serves every Flink metric of this mini cluster (the job's
+ * {@code group_expander_*}, Flink's task, checkpoint and JVM metrics) as Prometheus text through
+ * Flink's own reporter, see {@link PrometheusMetrics}. The job's health is {@link #status()}.
  */
 public final class EmbeddedGroupsJob implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedGroupsJob.class);
@@ -44,15 +51,28 @@ public final class EmbeddedGroupsJob implements AutoCloseable {
     private final MiniCluster cluster;
     private final JobID jobId;
     private final Optional<Path> restoredFrom;
+    private final OptionalInt metricsPort;
 
-    private EmbeddedGroupsJob(MiniCluster cluster, JobID jobId, Optional<Path> restoredFrom) {
+    private EmbeddedGroupsJob(MiniCluster cluster, JobID jobId, Optional<Path> restoredFrom, OptionalInt metricsPort) {
         this.cluster = cluster;
         this.jobId = jobId;
         this.restoredFrom = restoredFrom;
+        this.metricsPort = metricsPort;
     }
 
-    /** Starts the job in the background; returns once it is submitted. */
+    /** Starts the job in the background, without a metrics endpoint; returns once it is submitted. */
     public static EmbeddedGroupsJob start(GroupsConfig config, Path dataDir) throws Exception {
+        return start(config, dataDir, PrometheusMetrics.OFF);
+    }
+
+    /**
+     * Starts the job in the background; returns once it is submitted.
+     *
+     * @param metricsPort port of Flink's Prometheus reporter ({@code http://<any interface>:<port>/metrics}):
+     *                    {@code -1} off, {@code 0} a free port (see {@link #metricsPort()})
+     */
+    public static EmbeddedGroupsJob start(GroupsConfig config, Path dataDir, int metricsPort) throws Exception {
+        OptionalInt metrics = PrometheusMetrics.resolve(metricsPort);
         Path checkpoints = dataDir.resolve("checkpoints").toAbsolutePath();
         Path tmp = dataDir.resolve("tmp").toAbsolutePath();
         deleteRecursively(tmp);
@@ -74,6 +94,7 @@ public final class EmbeddedGroupsJob implements AutoCloseable {
         settings.put("rest.address", "127.0.0.1");
         settings.put("rest.bind-port", "0");
         settings.put("taskmanager.numberOfTaskSlots", Integer.toString(config.parallelism()));
+        metrics.ifPresent(port -> settings.putAll(PrometheusMetrics.reporterSettings(port)));
         Configuration conf = Configuration.fromMap(settings);
 
         MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
@@ -91,9 +112,10 @@ public final class EmbeddedGroupsJob implements AutoCloseable {
                     SavepointRestoreSettings.forPath(chk.toString(), false)));
             JobGraph job = graph.getJobGraph();
             JobID id = cluster.submitJob(job).get(30, TimeUnit.SECONDS).getJobID();
-            LOG.info("group expansion job {} started{}", id,
-                    restore.map(p -> ", restored from " + p).orElse(", no checkpoint to restore"));
-            return new EmbeddedGroupsJob(cluster, id, restore);
+            LOG.info("group expansion job {} started{}{}", id,
+                    restore.map(p -> ", restored from " + p).orElse(", no checkpoint to restore"),
+                    metrics.isPresent() ? ", Prometheus metrics on port " + metrics.getAsInt() : "");
+            return new EmbeddedGroupsJob(cluster, id, restore, metrics);
         } catch (Exception e) {
             cluster.close();
             throw e;
@@ -103,6 +125,11 @@ public final class EmbeddedGroupsJob implements AutoCloseable {
     /** The retained checkpoint this run restored from, if any. */
     public Optional<Path> restoredFrom() {
         return restoredFrom;
+    }
+
+    /** The port of Flink's Prometheus reporter, empty if off. */
+    public OptionalInt metricsPort() {
+        return metricsPort;
     }
 
     public JobID jobId() {

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The job on a Flink mini cluster against a real (embedded) Kafka broker: Debezium-shaped change
  * events and group messages in, user events out, read {@code read_committed}; then exactly once
- * across a cancel and a restart from the retained checkpoint, with messages in flight.
+ * across a cancel and a restart from the retained checkpoint, with messages in flight. The
+ * restarted job serves its metrics through Flink's Prometheus reporter.
  */
 @ExtendWith(KafkaExtension.class)
 class GroupsJobIT {
@@ -46,7 +47,7 @@ class GroupsJobIT {
     void expandsGroupMessagesExactlyOnceAcrossARestartFromCheckpoint(EmbeddedKafka kafka, @TempDir Path dataDir)
             throws Exception {
         Topics topics = KafkaExtension.uniqueTopics();
-        kafka.createTopics(topics, 2, 1);
+        ReadyTopics.create(kafka, topics, 2);
         GroupsConfig config = GroupsConfig.defaults()
                 .withBootstrapServers(kafka.bootstrapServers())
                 .withTopics(topics)
@@ -121,9 +122,14 @@ class GroupsJobIT {
             }
             producer.flush();
 
-            try (EmbeddedGroupsJob job = EmbeddedGroupsJob.start(config, dataDir)) {
+            try (EmbeddedGroupsJob job = EmbeddedGroupsJob.start(config, dataDir, 0)) {
                 assertThat(job.restoredFrom()).as("restored from the retained checkpoint").isPresent();
                 awaitAll(consumer, seen, expected);
+                // This run expanded at least the 40 c-messages, each to the 2 other members of g1.
+                String metrics = PrometheusText.scrape(job.metricsPort().orElseThrow());
+                double messages = PrometheusText.sum(metrics, GroupsMetricsIT.PREFIX + "messages");
+                assertThat(messages).isGreaterThanOrEqualTo(40);
+                assertThat(PrometheusText.sum(metrics, GroupsMetricsIT.PREFIX + "deliveries")).isEqualTo(2 * messages);
                 // Anything written twice would be committed by now: one more checkpoint's worth of polling.
                 pollFor(consumer, seen, Duration.ofSeconds(2));
                 assertThat(job.status()).isEqualTo(JobStatus.RUNNING);

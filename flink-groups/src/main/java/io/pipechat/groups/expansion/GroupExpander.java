@@ -16,7 +16,10 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -49,12 +52,22 @@ import org.apache.flink.util.Collector;
  * <p>Cost: one {@code members} lookup per message, then one iteration over the members: linear in
  * group size. The sender never receives its own message.
  *
- * <p>Metrics, group {@code group_expander}: {@code messages} (expanded), {@code deliveries} (user
- * events out), {@code held}, {@code released} (held, then expanded), {@code rejected}.
+ * <p>Metrics, group {@code group_expander}, per subtask: counters {@code messages} (expanded),
+ * {@code deliveries} (user events out), {@code held}, {@code released} (held, then expanded),
+ * {@code rejected}; meters {@code messages_per_second} and {@code deliveries_per_second} (the
+ * fan-out rate), both over the last {@value #RATE_SECONDS} s; histogram {@code recipients} (user
+ * events per expanded message, the last {@value #RECIPIENTS_WINDOW} messages: one {@code update}
+ * per message, percentiles computed only when a reporter reads it). With Flink's Prometheus
+ * reporter they are {@code flink_taskmanager_job_task_operator_group_expander_<name>}, labelled
+ * with {@code job_name}, {@code operator_name}, {@code subtask_index}, ...
  */
 public final class GroupExpander
         extends KeyedCoProcessFunction<String, GroupEvent.Message, MembershipChange, UserEvent> {
     private static final long serialVersionUID = 1L;
+    /** Time span of the rate meters. */
+    public static final int RATE_SECONDS = 60;
+    /** Messages the {@code recipients} histogram keeps. */
+    public static final int RECIPIENTS_WINDOW = 1024;
 
     private final long holdMillis;
     private final long settleMillis;
@@ -66,6 +79,7 @@ public final class GroupExpander
     private transient Counter heldCount;
     private transient Counter released;
     private transient Counter rejected;
+    private transient Histogram recipients;
 
     /**
      * @param hold   how long a message from a non-member waits for its sender's membership
@@ -93,6 +107,9 @@ public final class GroupExpander
         heldCount = metrics.counter("held");
         released = metrics.counter("released");
         rejected = metrics.counter("rejected");
+        metrics.meter("messages_per_second", new MeterView(messages, RATE_SECONDS));
+        metrics.meter("deliveries_per_second", new MeterView(deliveries, RATE_SECONDS));
+        recipients = metrics.histogram("recipients", new DescriptiveStatisticsHistogram(RECIPIENTS_WINDOW));
     }
 
     @Override
@@ -179,13 +196,16 @@ public final class GroupExpander
     private void expand(GroupEvent.Message message, Collector<UserEvent> out) throws Exception {
         messages.inc();
         Address to = Address.group(message.group());
+        long sent = 0;
         for (String member : members.keys()) {
             if (!member.equals(message.from())) {
-                deliveries.inc();
+                sent++;
                 out.collect(new UserEvent.Message(member, message.from(), message.id(), to, message.ts(),
                         message.body(), message.media()));
             }
         }
+        deliveries.inc(sent);
+        recipients.update(sent);
     }
 
     private void reject(GroupEvent.Message message, Collector<UserEvent> out) {
