@@ -1,9 +1,11 @@
 package io.pipechat.local.cluster;
 
+import ch.qos.logback.classic.Level;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,6 +50,10 @@ public final class ClusterMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        // This JVM's admin client polls brokers that are still starting: no warning per attempt here
+        // (the processes' own logs keep theirs).
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka.clients.NetworkClient"))
+                .setLevel(Level.ERROR);
         long t0 = System.nanoTime();
         ProcessCluster cluster = ProcessCluster.start(new ProcessCluster.Options(dataDir, fresh, port, kafkaPort,
                 partitions, routers, edges, tokenSecret == null ? Map.of() : Map.of("edge.token.secret", tokenSecret), null));
