@@ -1,42 +1,105 @@
 package io.pipechat.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
+import io.pipechat.protocol.Address;
+import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.Topics;
+import io.pipechat.protocol.events.UserEvent;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The router's health and Prometheus endpoints, on a real broker. */
+/**
+ * The router's health and Prometheus endpoints, on a real broker: Kafka Streams' metrics and the
+ * router's own meters, read over HTTP the way Prometheus does; the mailbox gauges survive a move of
+ * the state to another instance (restored from the changelogs, counted again at task start).
+ */
 @ExtendWith(KafkaExtension.class)
 class RouterObserverIT {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
-    void reportsHealthAndKafkaStreamsMetrics(EmbeddedKafka kafka, @TempDir Path state) throws Exception {
+    @Timeout(120)
+    void reportsHealthKafkaStreamsMetricsAndMailboxSizes(EmbeddedKafka kafka, @TempDir Path state) throws Exception {
         Topics topics = KafkaExtension.uniqueTopics();
         kafka.createTopics(topics, 2, 2);
-        HttpClient http = HttpClient.newHttpClient();
         RouterConfig config = RouterConfig.defaults().withApplicationId("observer-" + System.nanoTime());
-        try (Router router = Router.start(config, kafka.bootstrapServers(), topics, state);
-             RouterObserver observer = RouterObserver.start(router, "127.0.0.1", 0)) {
-            assertThat(router.awaitRunning(Duration.ofSeconds(60))).isTrue();
-            String base = "http://127.0.0.1:" + observer.port();
-            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(health.statusCode()).isEqualTo(200);
-            assertThat(health.body()).contains("\"UP\"");
-            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(metrics.statusCode()).isEqualTo(200);
-            assertThat(metrics.body()).contains("kafka_stream_");
+        try (KafkaProducer<String, Object> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), JsonSerde.serializer())) {
+            try (Router router = Router.start(config, kafka.bootstrapServers(), topics, state.resolve("first"));
+                 RouterObserver observer = RouterObserver.start(router, "127.0.0.1", 0)) {
+                assertThat(router.awaitRunning(Duration.ofSeconds(60))).isTrue();
+                String base = "http://127.0.0.1:" + observer.port();
+                HttpResponse<String> health = get(base + "/health");
+                assertThat(health.statusCode()).isEqualTo(200);
+                assertThat(health.body()).contains("\"UP\"");
+                HttpResponse<String> metrics = get(base + "/metrics");
+                assertThat(metrics.statusCode()).isEqualTo(200);
+                assertThat(metrics.body()).contains("kafka_stream_");
+                assertThat(value(metrics.body(), "pipechat_router_mailbox_entries")).hasValue(0);
+
+                // Nobody is online: every message stays in a mailbox and asks for a push.
+                for (String[] m : new String[][] {{"alice", "bob", "m1"}, {"alice", "bob", "m2"}, {"bob", "carol", "m1"}}) {
+                    producer.send(new ProducerRecord<>(topics.userEvents(), m[1], new UserEvent.Message(m[1], m[0],
+                            m[2], Address.user(m[1]), System.currentTimeMillis(), "hi", null))).get();
+                }
+                await().atMost(WAIT).untilAsserted(() -> {
+                    String body = get(base + "/metrics").body();
+                    assertThat(value(body, "pipechat_router_mailbox_entries")).hasValue(3);
+                    assertThat(value(body, "pipechat_router_mailbox_users")).hasValue(2);
+                    assertThat(value(body, "pipechat_router_messages_stored_total")).hasValue(2 + 1);
+                    assertThat(value(body, "pipechat_router_push_requests_total")).hasValue(2);
+                    assertThat(value(body, "pipechat_router_deliveries_total")).hasValue(0);
+                });
+            }
+
+            // Another instance with an empty state directory restores the stores and counts them again.
+            try (Router router = Router.start(config, kafka.bootstrapServers(), topics, state.resolve("second"));
+                 RouterObserver observer = RouterObserver.start(router, "127.0.0.1", 0)) {
+                assertThat(router.awaitRunning(Duration.ofSeconds(60))).isTrue();
+                String base = "http://127.0.0.1:" + observer.port();
+                await().atMost(WAIT).untilAsserted(() -> {
+                    String body = get(base + "/metrics").body();
+                    assertThat(value(body, "pipechat_router_mailbox_entries")).hasValue(3);
+                    assertThat(value(body, "pipechat_router_mailbox_users")).hasValue(2);
+                    assertThat(value(body, "pipechat_router_messages_stored_total")).as("counts this instance's work")
+                            .hasValue(0);
+                    assertThat(value(body, "pipechat_router_mailbox_oldest_age_seconds").orElseThrow())
+                            .as("the oldest entry, found when the tasks started").isPositive();
+                });
+            }
         }
+    }
+
+    private HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The value of an untagged sample {@code name} in Prometheus text, if present. */
+    private static OptionalDouble value(String prometheusText, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})? (\\S+)$").matcher(prometheusText);
+        return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
     }
 }
