@@ -82,7 +82,12 @@ public final class Router implements AutoCloseable {
      * @param stateDir where RocksDB stores live; an empty directory is restored from the changelogs
      */
     public static Router start(RouterConfig config, String bootstrapServers, Topics topics, Path stateDir) {
-        RouterMeters meters = new RouterMeters();
+        return start(config, bootstrapServers, topics, stateDir, new RouterMeters());
+    }
+
+    /** With the given meters (tests: a small initial-count chunk). */
+    static Router start(RouterConfig config, String bootstrapServers, Topics topics, Path stateDir,
+                        RouterMeters meters) {
         KafkaStreams streams = new KafkaStreams(RouterTopology.build(topics, config, meters),
                 streamsConfig(config, bootstrapServers, stateDir));
         streams.setUncaughtExceptionHandler(e -> {

@@ -14,6 +14,7 @@ import io.pipechat.router.mailbox.MailboxKeys;
 import io.pipechat.router.presence.Liveness;
 import io.pipechat.router.presence.Presence;
 import io.pipechat.router.presence.Session;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -23,6 +24,7 @@ import java.util.Set;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -52,9 +54,9 @@ import org.slf4j.LoggerFactory;
  * {@code -total} and {@code -rate}). Unreadable records never reach this processor: Kafka Streams
  * skips them ({@code LogAndContinueExceptionHandler}) and counts them in the task's
  * {@code dropped-records}. Per instance: {@link RouterMeters}, including the mailbox gauges this
- * processor keeps for its task ({@link RouterMeters.TaskMailbox}: derived from the stores in
- * {@link #init}, then updated with every write to the counters store, and the oldest entry found by
- * the retention pass).
+ * processor keeps for its task ({@link RouterMeters.TaskMailbox}: counted from the counters store
+ * from {@link #init} on, in chunks, then updated with every write to the counters store; the oldest
+ * entry found by each retention pass).
  */
 public final class UserEventProcessor implements Processor<String, UserEvent, String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(UserEventProcessor.class);
@@ -70,6 +72,9 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     private final Liveness liveness;
     private final RouterMeters meters;
     private RouterMeters.TaskMailbox tally;
+    private final int countChunk;
+    private String countedUpTo;
+    private Cancellable counting;
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, Presence> presence;
     private KeyValueStore<String, MailboxEntry> mailbox;
@@ -82,9 +87,14 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     private Sensor invalid;
     private Sensor expired;
 
+    /** Users counted per step of the initial mailbox count (~20-50 ms of the stream thread). */
+    public static final int COUNT_CHUNK = 10_000;
+    static final Duration COUNT_PERIOD = Duration.ofMillis(100);
+
     public UserEventProcessor(RouterConfig config, RouterMeters meters) {
         this.config = config;
         this.meters = meters;
+        this.countChunk = meters.countChunk;
         this.liveness = new Liveness(config.edgeTimeout());
     }
 
@@ -101,39 +111,42 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         invalid = sensor("invalid-skipped");
         expired = sensor("mailbox-expired");
         tally = meters.register(context.taskId().toString());
-        countMailboxes();
+        countedUpTo = null;
+        countChunk();
+        if (!tally.complete()) {
+            counting = context.schedule(COUNT_PERIOD, PunctuationType.WALL_CLOCK_TIME, t -> countChunk());
+        }
         context.schedule(config.retentionInterval(), PunctuationType.WALL_CLOCK_TIME, this::expire);
     }
 
     /**
-     * Sets this task's mailbox figures from its stores (restored by now: Kafka Streams initialises a
-     * task's processors only once its stores are): entries and users from the counters store's
-     * {@code pending}, the oldest entry from one seek per user with mail.
+     * Counts the next {@link #countChunk} users of the counters store into this task's mailbox
+     * figures ({@link RouterMeters.TaskMailbox}); the stores are restored by now (Kafka Streams
+     * initialises a task's processors only once they are). The first chunk runs in {@link #init},
+     * the others every {@link #COUNT_PERIOD} until done, so a big task does not wait for the count.
      */
-    private void countMailboxes() {
+    private void countChunk() {
         long entries = 0;
         long users = 0;
-        try (KeyValueIterator<String, Counters> it = counters.all()) {
-            while (it.hasNext()) {
-                int pending = it.next().value.pending();
-                entries += pending;
-                users += pending > 0 ? 1 : 0;
+        int seen = 0;
+        boolean more;
+        // The smallest key after countedUpTo: that key plus the smallest character.
+        try (KeyValueIterator<String, Counters> it =
+                     countedUpTo == null ? counters.all() : counters.range(countedUpTo + '\u0000', null)) {
+            while (seen < countChunk && it.hasNext()) {
+                KeyValue<String, Counters> c = it.next();
+                entries += c.value.pending();
+                users += c.value.pending() > 0 ? 1 : 0;
+                countedUpTo = c.key;
+                seen++;
             }
+            more = it.hasNext();
         }
-        tally.reset(entries, users);
-        long oldest = RouterMeters.TaskMailbox.NONE;
-        String from = null;
-        while (true) {
-            try (KeyValueIterator<String, MailboxEntry> it = from == null ? mailbox.all() : mailbox.range(from, null)) {
-                if (!it.hasNext()) {
-                    break;
-                }
-                KeyValue<String, MailboxEntry> first = it.next();
-                oldest = Math.min(oldest, first.value.storedAt());
-                from = MailboxKeys.afterUser(MailboxKeys.user(first.key));
-            }
+        tally.counted(countedUpTo, entries, users, !more);
+        if (!more && counting != null) {
+            counting.cancel();
+            counting = null;
         }
-        tally.oldest(oldest);
     }
 
     @Override
@@ -346,7 +359,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     /** Every write to the counters store goes through here, which keeps the task's mailbox figures. */
     private void putCounters(String user, Counters before, Counters after) {
         counters.put(user, after);
-        tally.changed(before.pending(), after.pending());
+        tally.changed(user, before.pending(), after.pending());
     }
 
     private Counters counters(String user) {

@@ -44,7 +44,9 @@ class RouterObserverIT {
     void reportsHealthKafkaStreamsMetricsAndMailboxSizes(EmbeddedKafka kafka, @TempDir Path state) throws Exception {
         Topics topics = KafkaExtension.uniqueTopics();
         kafka.createTopics(topics, 2, 2);
-        RouterConfig config = RouterConfig.defaults().withApplicationId("observer-" + System.nanoTime());
+        // Retention passes (which find the oldest entry) every second.
+        RouterConfig config = RouterConfig.from(Map.of("router.application-id", "observer-" + System.nanoTime(),
+                "router.retention-interval", "1s")::get);
         try (KafkaProducer<String, Object> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), JsonSerde.serializer())) {
@@ -61,36 +63,48 @@ class RouterObserverIT {
                 assertThat(value(metrics.body(), "pipechat_router_mailbox_entries")).hasValue(0);
 
                 // Nobody is online: every message stays in a mailbox and asks for a push.
-                for (String[] m : new String[][] {{"alice", "bob", "m1"}, {"alice", "bob", "m2"}, {"bob", "carol", "m1"}}) {
-                    producer.send(new ProducerRecord<>(topics.userEvents(), m[1], new UserEvent.Message(m[1], m[0],
-                            m[2], Address.user(m[1]), System.currentTimeMillis(), "hi", null))).get();
-                }
+                send(producer, topics, "alice", "bob", "m1");
+                send(producer, topics, "alice", "bob", "m2");
+                send(producer, topics, "bob", "carol", "m1");
+                send(producer, topics, "bob", "erin", "m1");
+                send(producer, topics, "bob", "frank", "m1");
                 await().atMost(WAIT).untilAsserted(() -> {
                     String body = get(base + "/metrics").body();
-                    assertThat(value(body, "pipechat_router_mailbox_entries")).hasValue(3);
-                    assertThat(value(body, "pipechat_router_mailbox_users")).hasValue(2);
-                    assertThat(value(body, "pipechat_router_messages_stored_total")).hasValue(2 + 1);
-                    assertThat(value(body, "pipechat_router_push_requests_total")).hasValue(2);
+                    assertThat(value(body, "pipechat_router_mailbox_entries")).hasValue(5);
+                    assertThat(value(body, "pipechat_router_mailbox_users")).hasValue(4);
+                    assertThat(value(body, "pipechat_router_messages_stored_total")).hasValue(5);
+                    assertThat(value(body, "pipechat_router_push_requests_total")).as("one per user").hasValue(4);
                     assertThat(value(body, "pipechat_router_deliveries_total")).hasValue(0);
                 });
             }
 
-            // Another instance with an empty state directory restores the stores and counts them again.
-            try (Router router = Router.start(config, kafka.bootstrapServers(), topics, state.resolve("second"));
+            // Another instance with an empty state directory restores the stores and counts them again,
+            // one user per step (so at least one task counts in several steps), while new messages arrive.
+            try (Router router = Router.start(config, kafka.bootstrapServers(), topics, state.resolve("second"),
+                    new RouterMeters(1));
                  RouterObserver observer = RouterObserver.start(router, "127.0.0.1", 0)) {
+                send(producer, topics, "alice", "bob", "m3");
+                send(producer, topics, "alice", "dave", "m1");
+                send(producer, topics, "alice", "carol", "m2");
                 assertThat(router.awaitRunning(Duration.ofSeconds(60))).isTrue();
                 String base = "http://127.0.0.1:" + observer.port();
                 await().atMost(WAIT).untilAsserted(() -> {
                     String body = get(base + "/metrics").body();
-                    assertThat(value(body, "pipechat_router_mailbox_entries")).hasValue(3);
-                    assertThat(value(body, "pipechat_router_mailbox_users")).hasValue(2);
+                    assertThat(value(body, "pipechat_router_mailbox_entries")).hasValue(5 + 3);
+                    assertThat(value(body, "pipechat_router_mailbox_users")).hasValue(4 + 1);
                     assertThat(value(body, "pipechat_router_messages_stored_total")).as("counts this instance's work")
-                            .hasValue(0);
+                            .hasValue(3);
                     assertThat(value(body, "pipechat_router_mailbox_oldest_age_seconds").orElseThrow())
-                            .as("the oldest entry, found when the tasks started").isPositive();
+                            .as("the oldest entry, found by a retention pass").isPositive();
                 });
             }
         }
+    }
+
+    private static void send(KafkaProducer<String, Object> producer, Topics topics, String from, String to, String id)
+            throws Exception {
+        producer.send(new ProducerRecord<>(topics.userEvents(), to, new UserEvent.Message(to, from, id, Address.user(to),
+                System.currentTimeMillis(), "hi", null))).get();
     }
 
     private HttpResponse<String> get(String url) throws Exception {
