@@ -25,8 +25,9 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>{@code pipechat_router_messages_stored_total}</td><td>counter</td><td>messages accepted
  *       into a mailbox (each got a seq)</td></tr>
  *   <tr><td>{@code pipechat_router_receipts_stored_total}</td><td>counter</td><td>receipts stored for their sender</td></tr>
- *   <tr><td>{@code pipechat_router_deliveries_total}</td><td>counter</td><td>records written to
- *       {@code chat.deliveries}: frames to live sessions, mailbox flushes, session closes</td></tr>
+ *   <tr><td>{@code pipechat_router_deliveries_total}</td><td>counter</td><td>records sent to
+ *       {@code chat.deliveries}: frames to live sessions, mailbox flushes, session closes (those for
+ *       an edge without a partition are then dropped by {@link EdgePartitioner})</td></tr>
  *   <tr><td>{@code pipechat_router_push_requests_total}</td><td>counter</td><td>push requests emitted</td></tr>
  *   <tr><td>{@code pipechat_router_mailbox_acked_total}</td><td>counter</td><td>entries deleted by an ack</td></tr>
  *   <tr><td>{@code pipechat_router_mailbox_expired_total}</td><td>counter</td><td>entries deleted by retention</td></tr>

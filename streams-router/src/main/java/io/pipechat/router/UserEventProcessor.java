@@ -72,7 +72,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     private final Liveness liveness;
     private final RouterMeters meters;
     private RouterMeters.TaskMailbox tally;
-    private final int countChunk;
+    private final int countStep;
     private String countedUpTo;
     private Cancellable counting;
     private ProcessorContext<String, Object> context;
@@ -94,7 +94,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     public UserEventProcessor(RouterConfig config, RouterMeters meters) {
         this.config = config;
         this.meters = meters;
-        this.countChunk = meters.countChunk;
+        this.countStep = meters.countChunk;
         this.liveness = new Liveness(config.edgeTimeout());
     }
 
@@ -120,7 +120,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     }
 
     /**
-     * Counts the next {@link #countChunk} users of the counters store into this task's mailbox
+     * Counts the next {@code countStep} users of the counters store into this task's mailbox
      * figures ({@link RouterMeters.TaskMailbox}); the stores are restored by now (Kafka Streams
      * initialises a task's processors only once they are). The first chunk runs in {@link #init},
      * the others every {@link #COUNT_PERIOD} until done, so a big task does not wait for the count.
@@ -133,7 +133,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         // The smallest key after countedUpTo: that key plus the smallest character.
         try (KeyValueIterator<String, Counters> it =
                      countedUpTo == null ? counters.all() : counters.range(countedUpTo + '\u0000', null)) {
-            while (seen < countChunk && it.hasNext()) {
+            while (seen < countStep && it.hasNext()) {
                 KeyValue<String, Counters> c = it.next();
                 entries += c.value.pending();
                 users += c.value.pending() > 0 ? 1 : 0;
