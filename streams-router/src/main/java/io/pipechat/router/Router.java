@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -38,6 +40,18 @@ import org.slf4j.LoggerFactory;
  *   <li>producer {@code metadata.max.age.ms=10000} (default 5 min): a partition added to
  *       {@code chat.deliveries} for a new edge is seen within 10 s; until then deliveries for that
  *       edge are dropped by {@link EdgePartitioner} (they stay in the mailbox).
+ *   <li>Failure detection and take-over (see {@link RouterConfig} for each value and its reasons):
+ *       main consumer {@code session.timeout.ms} / {@code heartbeat.interval.ms} from
+ *       {@link RouterConfig#sessionTimeout()} / {@link RouterConfig#heartbeatInterval()} (10 s / 3 s
+ *       instead of 45 s / 3 s): a killed router's tasks move after ~10 s. Admin client
+ *       {@code default.api.timeout.ms} from {@link RouterConfig#adminTimeout()} (15 s instead of 60 s),
+ *       {@code request.timeout.ms} the smaller of that and 10 s (instead of 30 s): the rebalance's
+ *       end-offset lookup gives up after 15 s instead of 60 s when a broker is unreachable. Admin
+ *       {@code metadata.max.age.ms=10000} (5 min by default): the admin client re-reads the cluster
+ *       (live brokers, partition leaders) at least every 10 s, so it stops choosing a dead broker.
+ *       The classic group protocol stays: Kafka 4.2's streams protocol ({@code group.protocol=streams},
+ *       KIP-1071) is production-ready only without warm-up tasks, and takes the session timeout and
+ *       standby count from group configs on the broker; see docs/OPERATIONS.md.
  * </ul>
  * A stream thread that dies of an unexpected error is replaced (its tasks restart from the last
  * commit), so the service keeps running.
@@ -48,10 +62,15 @@ public final class Router implements AutoCloseable {
     /** How long {@link #close()} waits for the stream threads to commit and leave the group. */
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
-    private final KafkaStreams streams;
+    /** Upper bound of the admin client's {@code request.timeout.ms}: one attempt, not the whole call. */
+    private static final long ADMIN_REQUEST_TIMEOUT_MS = 10_000;
 
-    private Router(KafkaStreams streams) {
+    private final KafkaStreams streams;
+    private final RouterMeters meters;
+
+    private Router(KafkaStreams streams, RouterMeters meters) {
         this.streams = streams;
+        this.meters = meters;
     }
 
     /**
@@ -63,7 +82,13 @@ public final class Router implements AutoCloseable {
      * @param stateDir where RocksDB stores live; an empty directory is restored from the changelogs
      */
     public static Router start(RouterConfig config, String bootstrapServers, Topics topics, Path stateDir) {
-        KafkaStreams streams = new KafkaStreams(RouterTopology.build(topics, config),
+        return start(config, bootstrapServers, topics, stateDir, new RouterMeters());
+    }
+
+    /** With the given meters (tests: a small initial-count chunk). */
+    static Router start(RouterConfig config, String bootstrapServers, Topics topics, Path stateDir,
+                        RouterMeters meters) {
+        KafkaStreams streams = new KafkaStreams(RouterTopology.build(topics, config, meters),
                 streamsConfig(config, bootstrapServers, stateDir));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("router stream thread failed; replacing it", e);
@@ -72,7 +97,7 @@ public final class Router implements AutoCloseable {
         streams.setStateListener((now, before) -> LOG.info("router {} -> {}", before, now));
         streams.start();
         LOG.info("router {} started on {} (state in {})", config.applicationId(), bootstrapServers, stateDir);
-        return new Router(streams);
+        return new Router(streams, meters);
     }
 
     public static Properties streamsConfig(RouterConfig config, String bootstrapServers, Path stateDir) {
@@ -90,6 +115,17 @@ public final class Router implements AutoCloseable {
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.METADATA_MAX_AGE_CONFIG), "10000");
+        // Only the main consumer is a group member; the restore and global consumers are assigned.
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+                Long.toString(config.sessionTimeout().toMillis()));
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+                Long.toString(config.heartbeatInterval().toMillis()));
+        long adminTimeout = config.adminTimeout().toMillis();
+        // The admin client refuses a default.api.timeout.ms below its request.timeout.ms.
+        p.put(StreamsConfig.adminClientPrefix(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG),
+                Long.toString(Math.min(adminTimeout, ADMIN_REQUEST_TIMEOUT_MS)));
+        p.put(StreamsConfig.adminClientPrefix(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG), Long.toString(adminTimeout));
+        p.put(StreamsConfig.adminClientPrefix(AdminClientConfig.METADATA_MAX_AGE_CONFIG), "10000");
         return p;
     }
 
@@ -112,12 +148,34 @@ public final class Router implements AutoCloseable {
 
     /**
      * Publishes Kafka Streams' metrics (processing rates and latencies, consumer lag, store sizes,
-     * the router's own counters) as Micrometer meters in {@code registry}.
+     * the per-task sensors of {@link UserEventProcessor}) and the router's own {@link RouterMeters}
+     * (mailbox sizes, routed messages, push requests, expirations) as Micrometer meters in
+     * {@code registry}. Close the returned binder to stop following Kafka Streams' metrics.
      */
     public KafkaStreamsMetrics bindMetrics(MeterRegistry registry) {
         KafkaStreamsMetrics binder = new KafkaStreamsMetrics(streams);
         binder.bindTo(registry);
+        meters.bindTo(registry);
         return binder;
+    }
+
+    /** This instance's own meters (also in {@link #bindMetrics}). */
+    public RouterMeters meters() {
+        return meters;
+    }
+
+    /** Number of tasks (partitions of {@code chat.user-events}) this instance runs as active now. */
+    public int activeTaskCount() {
+        return streams.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum();
+    }
+
+    /**
+     * Stops like a killed process would, as far as the group can tell: closes without leaving the
+     * consumer group, so the others take over only once the session timeout expires. For tests.
+     */
+    void closeWithoutLeaving() {
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP)
+                .withTimeout(CLOSE_TIMEOUT));
     }
 
     /** Kafka Streams' metrics, including the router's own ({@link UserEventProcessor}). */

@@ -39,10 +39,35 @@ import java.util.function.Function;
  *                          user notices, and only ten transactions per second per stream thread
  *                          (each writes markers to every partition it touched). Lower it for
  *                          latency, raise it for throughput (fewer, larger transactions).
+ * @param sessionTimeout    {@code router.session-timeout}, default 10 s: the stream threads' consumer
+ *                          {@code session.timeout.ms}, i.e. how long the group coordinator waits for a
+ *                          router that stopped heartbeating (killed, host lost) before it hands that
+ *                          router's tasks to the others. Kafka's default is 45 s; 10 s was the default
+ *                          until Kafka 3.0 and is what a chat service can afford to wait. A router that
+ *                          stops cleanly leaves the group at once and does not wait for this at all.
+ *                          Must lie within the brokers' {@code group.min.session.timeout.ms} (6 s) and
+ *                          {@code group.max.session.timeout.ms} (30 min), else the router cannot join.
+ *                          The cost of a short timeout is a rebalance when a router's heartbeat thread
+ *                          stalls that long (a stop-the-world pause, a network blip); with standby
+ *                          replicas and cooperative rebalancing that moves tasks without restoring them.
+ * @param heartbeatInterval {@code router.heartbeat-interval}, default 3 s: consumer
+ *                          {@code heartbeat.interval.ms}; must be shorter than the session timeout (Kafka
+ *                          advises at most a third of it, so two lost heartbeats are survived)
+ * @param adminTimeout      {@code router.admin-timeout}, default 15 s: Kafka Streams' admin client
+ *                          {@code default.api.timeout.ms} (Kafka default 60 s), with its
+ *                          {@code request.timeout.ms} at the smaller of this and 10 s. During a
+ *                          rebalance the group leader looks up the changelogs' end offsets through this
+ *                          client; when that lookup cannot finish (a broker just died) the assignor
+ *                          stalls for the whole timeout and then assigns anyway, keeping tasks where
+ *                          they were and asking for another rebalance. Measured with a broker killed
+ *                          shortly before a router: 60 s of the 104-109 s take-over were this wait
+ *                          (docs/OPERATIONS.md). Internal-topic checks through the same client retry
+ *                          on their own, so a shorter timeout only makes each attempt give up sooner.
  */
 public record RouterConfig(String applicationId, Duration retention, Duration dedupWindow, Duration edgeTimeout,
                            Duration retentionInterval, Duration pushQuietPeriod, int standbyReplicas,
-                           Duration commitInterval) {
+                           Duration commitInterval, Duration sessionTimeout, Duration heartbeatInterval,
+                           Duration adminTimeout) {
 
     public static final String DEFAULT_APPLICATION_ID = "pipechat-router";
 
@@ -57,6 +82,13 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
         positive("router.retention-interval", retentionInterval);
         positive("router.push-quiet-period", pushQuietPeriod);
         positive("router.commit-interval", commitInterval);
+        positive("router.session-timeout", sessionTimeout);
+        positive("router.heartbeat-interval", heartbeatInterval);
+        positive("router.admin-timeout", adminTimeout);
+        if (heartbeatInterval.compareTo(sessionTimeout) >= 0) {
+            throw new IllegalArgumentException("router.heartbeat-interval (" + heartbeatInterval
+                    + ") must be shorter than router.session-timeout (" + sessionTimeout + ")");
+        }
         if (standbyReplicas < 0) {
             throw new IllegalArgumentException("router.standby-replicas must be >= 0, not " + standbyReplicas);
         }
@@ -64,7 +96,8 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
 
     public static RouterConfig defaults() {
         return new RouterConfig(DEFAULT_APPLICATION_ID, Duration.ofDays(30), Duration.ofHours(24),
-                Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0, Duration.ofMillis(100));
+                Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0, Duration.ofMillis(100),
+                Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15));
     }
 
     /**
@@ -82,27 +115,36 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
                 duration(lookup, "router.retention-interval", d.retentionInterval()),
                 duration(lookup, "router.push-quiet-period", d.pushQuietPeriod()),
                 integer(lookup, "router.standby-replicas", d.standbyReplicas()),
-                duration(lookup, "router.commit-interval", d.commitInterval()));
+                duration(lookup, "router.commit-interval", d.commitInterval()),
+                duration(lookup, "router.session-timeout", d.sessionTimeout()),
+                duration(lookup, "router.heartbeat-interval", d.heartbeatInterval()),
+                duration(lookup, "router.admin-timeout", d.adminTimeout()));
     }
 
     public RouterConfig withApplicationId(String id) {
         return new RouterConfig(id, retention, dedupWindow, edgeTimeout, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout);
     }
 
     public RouterConfig withRetention(Duration d) {
         return new RouterConfig(applicationId, d, dedupWindow, edgeTimeout, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout);
     }
 
     public RouterConfig withEdgeTimeout(Duration d) {
         return new RouterConfig(applicationId, retention, dedupWindow, d, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout);
     }
 
     public RouterConfig withCommitInterval(Duration d) {
         return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
-                pushQuietPeriod, standbyReplicas, d);
+                pushQuietPeriod, standbyReplicas, d, sessionTimeout, heartbeatInterval, adminTimeout);
+    }
+
+    /** With another session timeout and heartbeat interval (the consumer group's failure detection). */
+    public RouterConfig withGroupTimeouts(Duration session, Duration heartbeat) {
+        return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
+                pushQuietPeriod, standbyReplicas, commitInterval, session, heartbeat, adminTimeout);
     }
 
     /** The project's duration syntax ({@link Durations}): {@code 500ms}, {@code 10s}, {@code 24h}, {@code 30d}, {@code PT10S}. */

@@ -9,7 +9,8 @@ import org.apache.kafka.streams.KafkaStreams;
 /**
  * The router's operator endpoints ({@code router.http-port}, default 9400): {@code GET /health} is
  * 200 while Kafka Streams runs or rebalances and 503 otherwise; {@code GET /metrics} is Prometheus
- * text of Kafka Streams' metrics, consumer lag and the router's own counters included.
+ * text of Kafka Streams' metrics (consumer lag included) and of the router's own {@link RouterMeters}
+ * ({@code pipechat_router_mailbox_entries} and the other mailbox gauges, routing counters).
  */
 public final class RouterObserver implements AutoCloseable {
     private final ObserveServer server;

@@ -76,16 +76,18 @@ public final class RouterTopology {
     private RouterTopology() {
     }
 
-    public static Topology build(Topics topics, RouterConfig config) {
-        return build(topics, config, new EdgePartitioner());
+    /** @param meters where the processors count and report their mailboxes ({@link RouterMeters}) */
+    public static Topology build(Topics topics, RouterConfig config, RouterMeters meters) {
+        return build(topics, config, meters, new EdgePartitioner());
     }
 
     /** With another partitioner for {@code chat.deliveries}; for tests that must see its decisions. */
-    static Topology build(Topics topics, RouterConfig config, StreamPartitioner<String, Routed> deliveryPartitioner) {
+    static Topology build(Topics topics, RouterConfig config, RouterMeters meters,
+                          StreamPartitioner<String, Routed> deliveryPartitioner) {
         Topology topology = new Topology();
         topology.addSource(SOURCE, new StringDeserializer(), JsonSerde.deserializer(UserEvent.class),
                 topics.userEvents());
-        topology.addProcessor(PROCESSOR, () -> new UserEventProcessor(config), SOURCE);
+        topology.addProcessor(PROCESSOR, () -> new UserEventProcessor(config, meters), SOURCE);
         topology.addStateStore(presenceStore(), PROCESSOR);
         topology.addStateStore(mailboxStore(), PROCESSOR);
         topology.addStateStore(countersStore(), PROCESSOR);

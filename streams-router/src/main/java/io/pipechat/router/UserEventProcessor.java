@@ -14,6 +14,7 @@ import io.pipechat.router.mailbox.MailboxKeys;
 import io.pipechat.router.presence.Liveness;
 import io.pipechat.router.presence.Presence;
 import io.pipechat.router.presence.Session;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -23,6 +24,7 @@ import java.util.Set;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -48,9 +50,13 @@ import org.slf4j.LoggerFactory;
  * push quiet periods, dedup windows and retention are all about elapsed real time.
  *
  * <p>Metrics, group {@code stream-pipechat-router-metrics}, per task: {@code duplicate-dropped},
- * {@code push-requested}, {@code invalid-skipped}, {@code mailbox-expired} (each {@code -total} and
- * {@code -rate}). Unreadable records never reach this processor: Kafka Streams skips them
- * ({@code LogAndContinueExceptionHandler}) and counts them in the task's {@code dropped-records}.
+ * {@code push-requested}, {@code invalid-skipped}, {@code mailbox-expired} (entries; each
+ * {@code -total} and {@code -rate}). Unreadable records never reach this processor: Kafka Streams
+ * skips them ({@code LogAndContinueExceptionHandler}) and counts them in the task's
+ * {@code dropped-records}. Per instance: {@link RouterMeters}, including the mailbox gauges this
+ * processor keeps for its task ({@link RouterMeters.TaskMailbox}: counted from the counters store
+ * from {@link #init} on, in chunks, then updated with every write to the counters store; the oldest
+ * entry found by each retention pass).
  */
 public final class UserEventProcessor implements Processor<String, UserEvent, String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(UserEventProcessor.class);
@@ -64,6 +70,11 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
 
     private final RouterConfig config;
     private final Liveness liveness;
+    private final RouterMeters meters;
+    private RouterMeters.TaskMailbox tally;
+    private final int countStep;
+    private String countedUpTo;
+    private Cancellable counting;
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, Presence> presence;
     private KeyValueStore<String, MailboxEntry> mailbox;
@@ -76,8 +87,14 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     private Sensor invalid;
     private Sensor expired;
 
-    public UserEventProcessor(RouterConfig config) {
+    /** Users counted per step of the initial mailbox count (~20-50 ms of the stream thread). */
+    public static final int COUNT_CHUNK = 10_000;
+    static final Duration COUNT_PERIOD = Duration.ofMillis(100);
+
+    public UserEventProcessor(RouterConfig config, RouterMeters meters) {
         this.config = config;
+        this.meters = meters;
+        this.countStep = meters.countChunk;
         this.liveness = new Liveness(config.edgeTimeout());
     }
 
@@ -93,7 +110,43 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         pushes = sensor("push-requested");
         invalid = sensor("invalid-skipped");
         expired = sensor("mailbox-expired");
+        tally = meters.register(context.taskId().toString());
+        countedUpTo = null;
+        countChunk();
+        if (!tally.complete()) {
+            counting = context.schedule(COUNT_PERIOD, PunctuationType.WALL_CLOCK_TIME, t -> countChunk());
+        }
         context.schedule(config.retentionInterval(), PunctuationType.WALL_CLOCK_TIME, this::expire);
+    }
+
+    /**
+     * Counts the next {@code countStep} users of the counters store into this task's mailbox
+     * figures ({@link RouterMeters.TaskMailbox}); the stores are restored by now (Kafka Streams
+     * initialises a task's processors only once they are). The first chunk runs in {@link #init},
+     * the others every {@link #COUNT_PERIOD} until done, so a big task does not wait for the count.
+     */
+    private void countChunk() {
+        long entries = 0;
+        long users = 0;
+        int seen = 0;
+        boolean more;
+        // The smallest key after countedUpTo: that key plus the smallest character.
+        try (KeyValueIterator<String, Counters> it =
+                     countedUpTo == null ? counters.all() : counters.range(countedUpTo + '\u0000', null)) {
+            while (seen < countStep && it.hasNext()) {
+                KeyValue<String, Counters> c = it.next();
+                entries += c.value.pending();
+                users += c.value.pending() > 0 ? 1 : 0;
+                countedUpTo = c.key;
+                seen++;
+            }
+            more = it.hasNext();
+        }
+        tally.counted(countedUpTo, entries, users, !more);
+        if (!more && counting != null) {
+            counting.cancel();
+            counting = null;
+        }
     }
 
     @Override
@@ -102,6 +155,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         String problem = problem(record.key(), event);
         if (problem != null) {
             invalid.record();
+            meters.invalid.increment();
             LOG.warn("skipping user event {}: {}", where(), problem);
             return;
         }
@@ -122,6 +176,9 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     public void close() {
         sensors.forEach(s -> context.metrics().removeSensor(s));
         sensors.clear();
+        if (tally != null) {
+            meters.unregister(context.taskId().toString(), tally);
+        }
     }
 
     private void onMessage(UserEvent.Message m, long now) {
@@ -131,6 +188,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
                      dedup.fetch(dedupKey, Math.max(0, now - config.dedupWindow().toMillis()), now)) {
             if (seen.hasNext()) {
                 duplicates.record();
+                meters.duplicates.increment();
                 LOG.debug("dropping duplicate message {} from {} to {}", m.id(), m.from(), user);
                 return;
             }
@@ -139,12 +197,14 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         long seq = c.nextSeq();
         dedup.put(dedupKey, seq, now);
         store(user, c, new ServerFrame.Msg(seq, m.id(), m.from(), m.to(), m.ts(), m.body(), m.media()), now);
+        meters.messagesStored.increment();
     }
 
     /** Receipts are stored and delivered like messages (PROTOCOL.md), so they survive the sender being offline. */
     private void onReceipt(UserEvent.Receipt r, long now) {
         Counters c = counters(r.user());
         store(r.user(), c, new ServerFrame.Receipt(c.nextSeq(), r.id(), r.by(), r.status(), r.ts(), r.group()), now);
+        meters.receiptsStored.increment();
     }
 
     /** Stores {@code frame} under seq {@code c.nextSeq()}, then delivers it to the live edges or asks for a push. */
@@ -159,7 +219,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
                 deliver(user, edge, new Delivery.Frame(user, null, frame), now);
             }
         }
-        counters.put(user, after);
+        putCounters(user, c, after);
     }
 
     private Counters maybePush(String user, Counters c, long now) {
@@ -167,6 +227,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
             return c;
         }
         pushes.record();
+        meters.pushRequests.increment();
         context.forward(new Record<>(user, new PushRequest(user, c.pending(), now), now), RouterTopology.PUSH_SINK);
         return c.pushed(now);
     }
@@ -196,7 +257,8 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
             UserEvent receipt = new UserEvent.Receipt(msg.from(), msg.id(), user, ReceiptStatus.DELIVERED, group, now);
             context.forward(new Record<>(msg.from(), receipt, now), RouterTopology.RECEIPTS_SINK);
         }
-        counters.put(user, c.removed(acked.size(), upto));
+        putCounters(user, c, c.removed(acked.size(), upto));
+        meters.acked.add(acked.size());
     }
 
     private void onSessionOpened(UserEvent.SessionOpened o, long now) {
@@ -228,7 +290,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
 
         Counters c = counters.get(user);
         if (c != null && c.lastPush() != Counters.NEVER) {
-            counters.put(user, c.pushReset());
+            putCounters(user, c, c.pushReset());
         }
         try (KeyValueIterator<String, MailboxEntry> it = mailbox.prefixScan(MailboxKeys.prefix(user), KEYS)) {
             while (it.hasNext()) {
@@ -290,7 +352,14 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     }
 
     private void deliver(String user, int edge, Delivery delivery, long now) {
+        meters.deliveries.increment();
         context.forward(new Record<>(user, new Routed(edge, delivery), now), RouterTopology.DELIVERIES_SINK);
+    }
+
+    /** Every write to the counters store goes through here, which keeps the task's mailbox figures. */
+    private void putCounters(String user, Counters before, Counters after) {
+        counters.put(user, after);
+        tally.changed(user, before.pending(), after.pending());
     }
 
     private Counters counters(String user) {
@@ -301,10 +370,12 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     /**
      * Retention: deletes mailbox entries stored longer ago than the retention. A user's entries are
      * stored in seq order, so the scan skips to the next user at the first entry still young enough:
-     * the cost is one seek per user with mail plus one step per expired entry.
+     * the cost is one seek per user with mail plus one step per expired entry. The first entry kept
+     * of each user gives the task's oldest entry ({@link RouterMeters}) at no extra cost.
      */
     private void expire(long now) {
         long cutoff = now - config.retention().toMillis();
+        long oldest = RouterMeters.TaskMailbox.NONE;
         Map<String, Integer> expiredPerUser = new HashMap<>();
         String from = null;
         boolean more = true;
@@ -317,6 +388,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
                     if (entry.value.storedAt() < cutoff) {
                         doomed.add(entry.key);
                     } else {
+                        oldest = Math.min(oldest, entry.value.storedAt());
                         from = MailboxKeys.afterUser(MailboxKeys.user(entry.key));
                         more = true;
                         break;
@@ -331,10 +403,15 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         expiredPerUser.forEach((user, n) -> {
             Counters c = counters.get(user);
             if (c != null) {
-                counters.put(user, c.removed(n, c.ackedUpto()));
+                putCounters(user, c, c.removed(n, c.ackedUpto()));
             }
-            expired.record(n);
+            // The sensor's total counts record() calls, so one call per entry.
+            for (int i = 0; i < n; i++) {
+                expired.record();
+            }
+            meters.expired.add(n);
         });
+        tally.oldest(oldest);
         if (!expiredPerUser.isEmpty()) {
             LOG.info("retention deleted mailbox entries older than {} of {} users", config.retention(),
                     expiredPerUser.size());

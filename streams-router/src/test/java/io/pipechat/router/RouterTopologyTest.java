@@ -57,6 +57,7 @@ class RouterTopologyTest {
     private final Topics topics = Topics.defaults();
     private final RouterConfig config = RouterConfig.defaults();
     private final List<Integer> partitionDecisions = new ArrayList<>();
+    private final RouterMeters meters = new RouterMeters();
 
     @TempDir
     Path stateDir;
@@ -82,7 +83,7 @@ class RouterTopologyTest {
             decision.get().forEach(partitionDecisions::add);
             return decision;
         };
-        driver = new TopologyTestDriver(RouterTopology.build(topics, config, recording),
+        driver = new TopologyTestDriver(RouterTopology.build(topics, config, meters, recording),
                 Router.streamsConfig(config, "localhost:1", stateDir), START);
         events = driver.createInputTopic(topics.userEvents(), new StringSerializer(), JsonSerde.serializer());
         rawEvents = driver.createInputTopic(topics.userEvents(), new StringSerializer(), new ByteArraySerializer());
@@ -382,8 +383,10 @@ class RouterTopologyTest {
 
     @Test
     void shouldExpireEntriesOlderThanRetention() {
+        send("alice", "bob", "m0", "older");
         send("alice", "bob", "m1", "old");
         advance(Duration.ofDays(20));
+        long recent = now;
         send("alice", "bob", "m2", "recent");
         send("alice", "carol", "m3", "recent too");
 
@@ -392,11 +395,49 @@ class RouterTopologyTest {
         assertThat(mailbox("bob")).extracting(f -> ((ServerFrame.Msg) f).body()).containsExactly("recent");
         assertThat(mailbox("carol")).hasSize(1);
         assertThat(counters("bob").pending()).isEqualTo(1);
-        assertThat(routerMetric("mailbox-expired-total")).isEqualTo(1.0);
+        assertThat(routerMetric("mailbox-expired-total")).as("entries, not users").isEqualTo(2.0);
+        assertThat(meters.expired()).isEqualTo(2);
+        assertThat(meters.mailboxEntries()).isEqualTo(2).isEqualTo(mailboxSize());
+        assertThat(meters.mailboxUsers()).isEqualTo(2);
+        assertThat(meters.oldestStoredAt()).isEqualTo(recent);
 
         heartbeat(0, EPOCH);
         open("bob", "phone", "s1", 0);
-        assertThat(frames(readDeliveries())).extracting(f -> ((ServerFrame.Msg) f).seq()).containsExactly(2L);
+        assertThat(frames(readDeliveries())).extracting(f -> ((ServerFrame.Msg) f).seq()).containsExactly(3L);
+    }
+
+    @Test
+    void shouldCountMailboxEntriesUsersAndTheOldestEntryForMetrics() {
+        assertThat(meters.mailboxEntries()).isZero();
+        assertThat(meters.oldestStoredAt()).isEqualTo(RouterMeters.TaskMailbox.NONE);
+        send("alice", "bob", "m1", "one");
+        advance(Duration.ofSeconds(5));
+        long later = now;
+        send("alice", "bob", "m2", "two");
+        send("alice", "carol", "m3", "three");
+
+        assertThat(meters.mailboxEntries()).isEqualTo(3).isEqualTo(mailboxSize());
+        assertThat(meters.mailboxUsers()).isEqualTo(2);
+        assertThat(meters.messagesStored()).isEqualTo(3);
+
+        ack("bob", 2);        // two delivered receipts go to alice's mailbox
+        assertThat(meters.acked()).isEqualTo(2);
+        assertThat(meters.mailboxEntries()).isEqualTo(3).isEqualTo(mailboxSize());
+        assertThat(meters.mailboxUsers()).as("carol and alice").isEqualTo(2);
+        assertThat(meters.pushRequests()).isEqualTo(pushes.readValuesToList().size()).isEqualTo(3);
+
+        heartbeat(0, EPOCH);
+        open("carol", "phone", "c1", 0);
+        assertThat(meters.deliveries()).isEqualTo(readDeliveries().size()).isEqualTo(1);
+
+        assertThat(meters.oldestStoredAt()).as("known from the first retention pass on")
+                .isEqualTo(RouterMeters.TaskMailbox.NONE);
+        advance(config.retentionInterval());
+        assertThat(meters.oldestStoredAt()).as("bob's acked m1 no longer counts").isEqualTo(later);
+
+        ack("carol", 1);      // a third receipt for alice
+        assertThat(meters.mailboxEntries()).isEqualTo(3).isEqualTo(mailboxSize());
+        assertThat(meters.mailboxUsers()).as("alice only").isEqualTo(1);
     }
 
     @Test
@@ -485,6 +526,17 @@ class RouterTopologyTest {
             it.forEachRemaining(kv -> frames.add(kv.value.frame()));
         }
         return frames;
+    }
+
+    private long mailboxSize() {
+        try (KeyValueIterator<String, MailboxEntry> it =
+                     driver.<String, MailboxEntry>getKeyValueStore(RouterTopology.MAILBOX).all()) {
+            long n = 0;
+            for (; it.hasNext(); it.next()) {
+                n++;
+            }
+            return n;
+        }
     }
 
     private Counters counters(String user) {
