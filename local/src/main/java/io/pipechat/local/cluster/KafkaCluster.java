@@ -85,8 +85,6 @@ public final class KafkaCluster {
             p.put("share.coordinator.state.topic.min.isr", "2");
             p.put("group.initial.rebalance.delay.ms", "0");
             p.put("broker.session.timeout.ms", "3000");
-            // Let a consumer group (the routers) notice a dead member within seconds, not 45.
-            p.put("group.min.session.timeout.ms", "3000");
             p.put("broker.heartbeat.interval.ms", "500");
             p.put("log.cleaner.dedupe.buffer.size", "2097152");
             p.put("num.network.threads", "2");
