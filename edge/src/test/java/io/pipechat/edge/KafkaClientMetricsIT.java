@@ -115,7 +115,11 @@ class KafkaClientMetricsIT {
         Matcher m = sample.matcher(metrics);
         while (m.find()) {
             if (m.group(1).contains("client_id=\"" + clientId + "\"")) {
-                return OptionalDouble.of(Double.parseDouble(m.group(2)));
+                return OptionalDouble.of(switch (m.group(2)) {
+                    case "+Inf" -> Double.POSITIVE_INFINITY;
+                    case "-Inf" -> Double.NEGATIVE_INFINITY;
+                    default -> Double.parseDouble(m.group(2));
+                });
             }
         }
         return OptionalDouble.empty();
