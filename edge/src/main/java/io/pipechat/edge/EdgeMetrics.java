@@ -26,7 +26,11 @@ import org.slf4j.LoggerFactory;
  * {@code kafka_consumer_fetch_manager_records_lag_max}), tagged {@code client_id} and
  * {@code kafka_version}. The client ids name the edge ({@code edge-<partition>} for the producer,
  * {@code edge-<partition>-deliveries} for the delivery consumer), which keeps the edges of one JVM
- * apart; closing a {@link KafkaMeters} removes exactly the meters it registered.
+ * apart; closing a {@link KafkaMeters} removes exactly the meters it registered. Per-partition and
+ * per-topic meters (e.g. {@code kafka_consumer_fetch_manager_records_lag{topic,partition}}) exist only
+ * after the first fetch, and the binder looks for new Kafka metrics once a minute: they appear within
+ * about a minute of the first fetch, and then replace the client-level meter of the same name (Prometheus
+ * needs one label set per name), so query lag as {@code max by (client_id) (...records_lag_max)}.
  */
 public final class EdgeMetrics {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeMetrics.class);

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>Meters, on the registry given to {@link #start(NotifierConfig, MeterRegistry)}: {@link NotifierMetrics}
  * ({@code pipechat.notifier.*}) and the consumer's own Kafka metrics (Micrometer's {@link KafkaClientMetrics}:
  * {@code kafka_consumer_*} in Prometheus, tagged {@code client_id} = the group id and {@code kafka_version};
- * consumer lag as {@code kafka_consumer_fetch_manager_records_lag_max}). {@link #close()} removes the Kafka
- * meters; the notifier has no producer.
+ * consumer lag as {@code kafka_consumer_fetch_manager_records_lag_max}, and per partition, within about a
+ * minute of the first fetch, {@code kafka_consumer_fetch_manager_records_lag{topic,partition}}). {@link #close()}
+ * removes the Kafka meters; the notifier has no producer.
  */
 public final class Notifier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Notifier.class);
