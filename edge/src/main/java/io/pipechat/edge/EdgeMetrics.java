@@ -6,15 +6,42 @@ import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.metrics.api.Tag;
 import io.helidon.metrics.api.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.pipechat.edge.session.Sessions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An edge's meters, named {@code pipechat.edge.*} and tagged with the edge's partition (several
  * edges may share one JVM in the local stack). Served at {@code /observe/metrics}.
+ *
+ * <p>Besides its own meters, the edge exposes the metrics of its Kafka clients ({@link #bind(Producer)},
+ * {@link #bind(Consumer)}): Micrometer's {@link KafkaClientMetrics} on the Micrometer registry behind
+ * Helidon's global registry ({@link MeterRegistry#unwrap}), so they appear on the same endpoint as
+ * {@code kafka_producer_*} and {@code kafka_consumer_*} (e.g.
+ * {@code kafka_consumer_fetch_manager_records_lag_max}), tagged {@code client_id} and
+ * {@code kafka_version}. The client ids name the edge ({@code edge-<partition>} for the producer,
+ * {@code edge-<partition>-deliveries} for the delivery consumer), which keeps the edges of one JVM
+ * apart; closing a {@link KafkaMeters} removes exactly the meters it registered. Per-partition and
+ * per-topic meters (e.g. {@code kafka_consumer_fetch_manager_records_lag{topic,partition}}) exist only
+ * after the first fetch, and the binder looks for new Kafka metrics once a minute: they appear within
+ * about a minute of the first fetch, and then replace the client-level meter of the same name (Prometheus
+ * needs one label set per name), so query lag as {@code max by (client_id) (...records_lag_max)}.
  */
 public final class EdgeMetrics {
+    private static final Logger LOG = LoggerFactory.getLogger(EdgeMetrics.class);
+
+    /** The meters of one Kafka client; {@link #close()} removes them (before the client is closed). */
+    public interface KafkaMeters extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private final io.micrometer.core.instrument.MeterRegistry micrometer;
     private final Counter framesIn;
     private final Counter framesOut;
     private final Counter badFrames;
@@ -24,6 +51,7 @@ public final class EdgeMetrics {
 
     public EdgeMetrics(int edge, Sessions sessions) {
         MeterRegistry registry = Metrics.globalRegistry();
+        micrometer = micrometerBehind(registry);
         List<Tag> tags = List.of(Tag.create("edge", Integer.toString(edge)));
         registry.getOrCreate(Gauge.builder("pipechat.edge.connections", sessions, Sessions::count).tags(tags)
                 .description("WebSocket sessions open on this edge"));
@@ -36,6 +64,34 @@ public final class EdgeMetrics {
         produceFailures = registry.getOrCreate(Counter.builder("pipechat.edge.produce.failures").tags(tags));
         produceLatency = registry.getOrCreate(Timer.builder("pipechat.edge.produce.latency").tags(tags)
                 .description("time from send to Kafka's acknowledgement"));
+    }
+
+    /**
+     * The Micrometer registry Helidon's registry delegates to, or null when metrics are disabled
+     * (Helidon's no-op registry has no Micrometer registry behind it).
+     */
+    private static io.micrometer.core.instrument.MeterRegistry micrometerBehind(MeterRegistry registry) {
+        try {
+            return registry.unwrap(io.micrometer.core.instrument.MeterRegistry.class);
+        } catch (ClassCastException e) {
+            LOG.info("metrics disabled ({}): Kafka client metrics not exposed", registry.getClass().getName());
+            return null;
+        }
+    }
+
+    /** Exposes the producer's metrics ({@code kafka_producer_*}) until the returned meters are closed. */
+    public KafkaMeters bind(Producer<?, ?> producer) {
+        return micrometer == null ? () -> { } : bind(new KafkaClientMetrics(producer));
+    }
+
+    /** Exposes the consumer's metrics ({@code kafka_consumer_*}, lag included) until the returned meters are closed. */
+    public KafkaMeters bind(Consumer<?, ?> consumer) {
+        return micrometer == null ? () -> { } : bind(new KafkaClientMetrics(consumer));
+    }
+
+    private KafkaMeters bind(KafkaClientMetrics binder) {
+        binder.bindTo(micrometer);
+        return binder::close;
     }
 
     public void frameIn() {

@@ -3,6 +3,7 @@ package io.pipechat.notifier;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pipechat.notifier.push.PushDelivery;
 import io.pipechat.notifier.push.PushSender;
@@ -30,6 +31,13 @@ import org.slf4j.LoggerFactory;
  * key pair, and starts one platform thread polling Kafka; pushes run on virtual threads. The VAPID
  * public key ({@link #vapidPublicKey()}) is what browsers pass as {@code applicationServerKey} when they
  * subscribe: the edge's {@code GET /v1/push/config} serves it.
+ *
+ * <p>Meters, on the registry given to {@link #start(NotifierConfig, MeterRegistry)}: {@link NotifierMetrics}
+ * ({@code pipechat.notifier.*}) and the consumer's own Kafka metrics (Micrometer's {@link KafkaClientMetrics}:
+ * {@code kafka_consumer_*} in Prometheus, tagged {@code client_id} = the group id and {@code kafka_version};
+ * consumer lag as {@code kafka_consumer_fetch_manager_records_lag_max}, and per partition, within about a
+ * minute of the first fetch, {@code kafka_consumer_fetch_manager_records_lag{topic,partition}}). {@link #close()}
+ * removes the Kafka meters; the notifier has no producer.
  */
 public final class Notifier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Notifier.class);
@@ -39,16 +47,18 @@ public final class Notifier implements AutoCloseable {
     private final VapidKeys vapidKeys;
     private final NotifierMetrics metrics;
     private final PushRequestConsumer consumer;
+    private final KafkaClientMetrics kafkaMeters;
     private final Thread pollThread;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Notifier(HikariDataSource dataSource, HttpClient http, VapidKeys vapidKeys, NotifierMetrics metrics,
-                     PushRequestConsumer consumer) {
+                     PushRequestConsumer consumer, KafkaClientMetrics kafkaMeters) {
         this.dataSource = dataSource;
         this.http = http;
         this.vapidKeys = vapidKeys;
         this.metrics = metrics;
         this.consumer = consumer;
+        this.kafkaMeters = kafkaMeters;
         this.pollThread = new Thread(consumer, "notifier-poll");
     }
 
@@ -88,7 +98,7 @@ public final class Notifier implements AutoCloseable {
                 new RetryPolicy(config.maxAttempts(), config.initialBackoff(), config.maxBackoff()),
                 config.concurrency(), executor, metrics);
         PushRequestConsumer consumer = new PushRequestConsumer(config, delivery, executor, metrics, Clock.systemUTC());
-        Notifier notifier = new Notifier(dataSource, http, keys, metrics, consumer);
+        Notifier notifier = new Notifier(dataSource, http, keys, metrics, consumer, consumer.bindMetrics(registry));
         notifier.pollThread.start();
         LOG.info("notifier consuming {} as {} (VAPID public key {})", config.topic(), config.groupId(),
                 keys.publicKeyBase64Url());
@@ -117,14 +127,16 @@ public final class Notifier implements AutoCloseable {
     }
 
     /**
-     * Stops polling, waits up to the shutdown grace for pushes in flight, commits what finished, and
-     * closes the consumer (leaving the group), the HTTP client and the database pool. Idempotent.
+     * Removes the Kafka client meters, stops polling, waits up to the shutdown grace for pushes in
+     * flight, commits what finished, and closes the consumer (leaving the group), the HTTP client and
+     * the database pool. Idempotent.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        kafkaMeters.close();
         consumer.close();
         try {
             pollThread.join(Duration.ofSeconds(30));

@@ -11,7 +11,8 @@ import java.util.concurrent.CountDownLatch;
  * {@link NotifierConfig} is read from a system property ({@code -Dnotifier.db.url=...}) or else from the
  * environment, upper-cased with dots and dashes as underscores ({@code NOTIFIER_DB_URL}). Stops on
  * SIGTERM/SIGINT, committing what was sent. {@code notifier.http-port} (default 9401; -1 turns it
- * off) serves {@code /health} and Prometheus {@code /metrics} ({@code pipechat_notifier_*}).
+ * off) serves {@code /health} and Prometheus {@code /metrics} ({@code pipechat_notifier_*}, and the
+ * consumer's {@code kafka_consumer_*} with its lag, tagged {@code client_id} = the group id).
  */
 public final class NotifierMain {
     private NotifierMain() {

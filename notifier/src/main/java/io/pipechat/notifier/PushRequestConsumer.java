@@ -1,5 +1,7 @@
 package io.pipechat.notifier;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.pipechat.notifier.push.PushDelivery;
 import io.pipechat.protocol.Json;
 import io.pipechat.protocol.events.PushRequest;
@@ -99,6 +101,16 @@ final class PushRequestConsumer implements Runnable {
         } finally {
             shutdown();
         }
+    }
+
+    /**
+     * Exposes the consumer's own metrics ({@code kafka_consumer_*}, lag included, tagged with the
+     * client id, which is the group id) on {@code registry} until the returned binder is closed.
+     */
+    KafkaClientMetrics bindMetrics(MeterRegistry registry) {
+        KafkaClientMetrics binder = new KafkaClientMetrics(consumer);
+        binder.bindTo(registry);
+        return binder;
     }
 
     /** Stops the loop: the running thread finishes what is in flight (up to the grace period) and commits. */

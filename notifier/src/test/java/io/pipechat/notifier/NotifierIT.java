@@ -7,12 +7,19 @@ import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.MariaDbExtension;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pipechat.notifier.TestPushService.Hang;
 import io.pipechat.notifier.TestPushService.Received;
 import io.pipechat.notifier.TestPushService.Status;
 import io.pipechat.protocol.Json;
+import io.pipechat.observe.ObserveServer;
 import io.pipechat.protocol.events.PushRequest;
 import io.pipechat.schema.Schema;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,8 +32,11 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -204,6 +214,57 @@ class NotifierIT {
 
         await().atMost(WAIT).until(() -> service.received("heidi").size() == 1);
         assertThat(notifier.metrics().invalidRequestCount()).isEqualTo(2);
+    }
+
+    @Test
+    void theConsumersKafkaMetricsAreOnMetricsUntilClosed() throws Exception {
+        subscribe("ivan", "ivan", BrowserSubscription.create());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        notifier = Notifier.start(NotifierConfig.from(settings), registry);
+        String clientId = settings.get("notifier.group-id");
+        try (ObserveServer observer = ObserveServer.start("127.0.0.1", 0, registry,
+                () -> new ObserveServer.Health(true, "RUNNING"))) {
+            request("ivan", 1);
+            request("ivan", 2);
+
+            await().atMost(WAIT).untilAsserted(() -> assertThat(
+                    value(scrape(observer), "kafka_consumer_fetch_manager_records_consumed_total", clientId).orElse(0))
+                    .as("records consumed by " + clientId).isGreaterThanOrEqualTo(2));
+            String metrics = scrape(observer);
+            assertThat(value(metrics, "kafka_consumer_fetch_manager_records_lag_max", clientId))
+                    .as("consumer lag of " + clientId).isPresent();
+            assertThat(metrics).contains("pipechat_notifier_requests_total");
+
+            notifier.close();
+            assertThat(scrape(observer)).as("Kafka meters removed on close")
+                    .doesNotContain("client_id=\"" + clientId + "\"").contains("pipechat_notifier_requests_total");
+        }
+    }
+
+    private static String scrape(ObserveServer observer) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + observer.port() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            return response.body();
+        }
+    }
+
+    /** The value of the first sample of {@code name} with label {@code client_id="clientId"}. */
+    private static OptionalDouble value(String metrics, String name, String clientId) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)", Pattern.MULTILINE)
+                .matcher(metrics);
+        while (m.find()) {
+            if (m.group(1).contains("client_id=\"" + clientId + "\"")) {
+                return OptionalDouble.of(switch (m.group(2)) {
+                    case "+Inf" -> Double.POSITIVE_INFINITY;
+                    case "-Inf" -> Double.NEGATIVE_INFINITY;
+                    default -> Double.parseDouble(m.group(2));
+                });
+            }
+        }
+        return OptionalDouble.empty();
     }
 
     private void request(String user, int pending) {

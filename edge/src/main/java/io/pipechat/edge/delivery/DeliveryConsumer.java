@@ -35,6 +35,7 @@ public final class DeliveryConsumer implements AutoCloseable {
     private final TopicPartition partition;
     private final Sessions sessions;
     private final EdgeMetrics metrics;
+    private final EdgeMetrics.KafkaMeters kafkaMeters;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread thread;
     private volatile boolean running = true;
@@ -50,6 +51,7 @@ public final class DeliveryConsumer implements AutoCloseable {
         this.partition = new TopicPartition(topic, partition);
         this.sessions = sessions;
         this.metrics = metrics;
+        this.kafkaMeters = metrics.bind(consumer);
         consumer.assign(List.of(this.partition));
         consumer.seekToEnd(List.of(this.partition));
         // Resolve the position now, before any client can connect and have its mailbox flushed.
@@ -103,6 +105,7 @@ public final class DeliveryConsumer implements AutoCloseable {
 
     @Override
     public void close() {
+        kafkaMeters.close();
         running = false;
         consumer.wakeup();
         try {

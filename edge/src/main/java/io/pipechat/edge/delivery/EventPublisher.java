@@ -25,6 +25,7 @@ public final class EventPublisher implements AutoCloseable {
     private final Producer<String, Object> producer;
     private final Topics topics;
     private final EdgeMetrics metrics;
+    private final EdgeMetrics.KafkaMeters kafkaMeters;
 
     public EventPublisher(String bootstrapServers, Topics topics, String clientId, EdgeMetrics metrics) {
         this.producer = new KafkaProducer<>(Map.of(
@@ -37,6 +38,7 @@ public final class EventPublisher implements AutoCloseable {
                 new StringSerializer(), (topic, value) -> Json.bytes(value));
         this.topics = topics;
         this.metrics = metrics;
+        this.kafkaMeters = metrics.bind(producer);
     }
 
     /** A user event, keyed by the user whose state it changes. */
@@ -75,6 +77,7 @@ public final class EventPublisher implements AutoCloseable {
 
     @Override
     public void close() {
+        kafkaMeters.close();
         producer.close(Duration.ofSeconds(5));
     }
 }

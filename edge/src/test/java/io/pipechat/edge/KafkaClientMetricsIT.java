@@ -1,0 +1,133 @@
+package io.pipechat.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pipechat.embedded.EmbeddedKafka;
+import io.pipechat.embedded.KafkaExtension;
+import io.pipechat.protocol.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The metrics of an edge's Kafka clients on {@code /observe/metrics}, read over HTTP as Prometheus
+ * would: the delivery consumer's lag and consumed records and the producer's sends, each under the
+ * client id of its edge; and with two edges in one JVM, closing one removes its Kafka meters only.
+ */
+@ExtendWith(KafkaExtension.class)
+class KafkaClientMetricsIT {
+    // Partitions no other test of this JVM uses: Helidon's registry is global to the JVM.
+    private static final int FIRST = 5;
+    private static final int SECOND = 6;
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Test
+    void deliveryConsumerAndProducerMetricsAreServedUnderTheEdgesClientIds(EmbeddedKafka kafka) throws Exception {
+        Topics topics = KafkaExtension.uniqueTopics();
+        kafka.createTopics(topics, 2, SECOND + 1);
+        try (Edge edge = start(kafka, topics, FIRST)) {
+            String consumer = "edge-" + FIRST + "-deliveries";
+            String producer = "edge-" + FIRST;
+            String metrics = scrape(edge);
+            assertThat(value(metrics, "kafka_consumer_fetch_manager_records_lag_max", consumer))
+                    .as("consumer lag of " + consumer).isPresent();
+            assertThat(value(metrics, "kafka_producer_record_send_total", producer).orElse(0))
+                    .as("the first heartbeat was sent by " + producer).isGreaterThanOrEqualTo(1);
+
+            // Three records on this edge's partition of chat.deliveries (their content does not matter here).
+            try (var writer = new KafkaProducer<>(Map.<String, Object>of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                    new StringSerializer(), new ByteArraySerializer())) {
+                for (int i = 0; i < 3; i++) {
+                    writer.send(new ProducerRecord<>(topics.deliveries(), FIRST, "u", "{}".getBytes())).get();
+                }
+            }
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                    assertThat(value(scrape(edge), "kafka_consumer_fetch_manager_records_consumed_total", consumer)
+                            .orElse(0)).as("records consumed by " + consumer).isGreaterThanOrEqualTo(3));
+        }
+    }
+
+    @Test
+    void closingOneOfTwoEdgesInOneJvmRemovesOnlyItsKafkaMeters(EmbeddedKafka kafka) throws Exception {
+        Topics topics = KafkaExtension.uniqueTopics();
+        kafka.createTopics(topics, 2, SECOND + 1);
+        Edge first = start(kafka, topics, FIRST);
+        boolean firstClosed = false;
+        try (Edge second = start(kafka, topics, SECOND)) {
+            String both = scrape(second);
+            for (int edge : List.of(FIRST, SECOND)) {
+                assertThat(value(both, "kafka_consumer_fetch_manager_records_lag_max", "edge-" + edge + "-deliveries"))
+                        .as("lag of edge " + edge).isPresent();
+                assertThat(value(both, "kafka_producer_record_send_total", "edge-" + edge))
+                        .as("sends of edge " + edge).isPresent();
+            }
+
+            first.close();
+            firstClosed = true;
+
+            String after = scrape(second);
+            assertThat(clientIds(after)).as("Kafka client ids still exposed")
+                    .contains("edge-" + SECOND, "edge-" + SECOND + "-deliveries")
+                    .doesNotContain("edge-" + FIRST, "edge-" + FIRST + "-deliveries");
+            assertThat(value(after, "kafka_consumer_fetch_manager_records_lag_max", "edge-" + SECOND + "-deliveries"))
+                    .isPresent();
+        } finally {
+            if (!firstClosed) {
+                first.close();
+            }
+        }
+    }
+
+    private static Edge start(EmbeddedKafka kafka, Topics topics, int partition) {
+        Map<String, String> settings = TestEdges.settings(kafka, topics);
+        settings.put("edge.partition", Integer.toString(partition));
+        return Edge.start(Edge.config(settings));
+    }
+
+    private static String scrape(Edge edge) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + edge.port() + "/observe/metrics"))
+                .header("Accept", "text/plain").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        return response.body();
+    }
+
+    /** The value of the first sample of {@code name} with label {@code client_id="clientId"}. */
+    static OptionalDouble value(String metrics, String name, String clientId) {
+        Pattern sample = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)", Pattern.MULTILINE);
+        Matcher m = sample.matcher(metrics);
+        while (m.find()) {
+            if (m.group(1).contains("client_id=\"" + clientId + "\"")) {
+                return OptionalDouble.of(switch (m.group(2)) {
+                    case "+Inf" -> Double.POSITIVE_INFINITY;
+                    case "-Inf" -> Double.NEGATIVE_INFINITY;
+                    default -> Double.parseDouble(m.group(2));
+                });
+            }
+        }
+        return OptionalDouble.empty();
+    }
+
+    /** Every {@code client_id} label of a {@code kafka_*} sample. */
+    static List<String> clientIds(String metrics) {
+        Matcher m = Pattern.compile("^kafka_\\w+\\{[^}]*client_id=\"([^\"]+)\"", Pattern.MULTILINE).matcher(metrics);
+        return m.results().map(r -> r.group(1)).distinct().toList();
+    }
+}
