@@ -52,10 +52,13 @@ public final class Edge implements AutoCloseable {
     private final Sessions sessions;
     private final WebServer server;
     private final Optional<Database> database;
+    private final EdgeMetrics metrics;
 
     private Edge(EdgeConfig config, EventPublisher publisher, DeliveryConsumer deliveries, Heartbeat heartbeat,
-                 ScheduledExecutorService timers, Sessions sessions, WebServer server, Optional<Database> database) {
+                 ScheduledExecutorService timers, Sessions sessions, WebServer server, Optional<Database> database,
+                 EdgeMetrics metrics) {
         this.database = database;
+        this.metrics = metrics;
         this.config = config;
         this.publisher = publisher;
         this.deliveries = deliveries;
@@ -126,7 +129,7 @@ public final class Edge implements AutoCloseable {
         builder.addRouting(WsRouting.builder().endpoint("/v1/ws", () -> new ChatEndpoint(ws)));
         WebServer server = builder.build().start();
         LOG.info("edge {} (epoch {}) listening on port {}", edge.partition(), epoch, server.port());
-        return new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server, database);
+        return new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server, database, metrics);
     }
 
     /**
@@ -168,6 +171,7 @@ public final class Edge implements AutoCloseable {
         deliveries.close();
         timers.shutdownNow();
         database.ifPresent(Database::close);
+        metrics.close();
     }
 
     /**
@@ -185,5 +189,6 @@ public final class Edge implements AutoCloseable {
         publisher.close();
         timers.shutdownNow();
         database.ifPresent(Database::close);
+        metrics.close();
     }
 }

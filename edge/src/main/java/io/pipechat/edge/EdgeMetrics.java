@@ -31,8 +31,12 @@ import org.slf4j.LoggerFactory;
  * after the first fetch, and the binder looks for new Kafka metrics once a minute: they appear within
  * about a minute of the first fetch, and then replace the client-level meter of the same name (Prometheus
  * needs one label set per name), so query lag as {@code max by (client_id) (...records_lag_max)}.
+ *
+ * <p>{@link #close()} removes the connections gauge, which reads this edge's sessions: an edge
+ * started again on the same partition in the same JVM registers its own. The counters stay (they only
+ * grow, as Prometheus expects of a counter, across restarts of an edge in one JVM).
  */
-public final class EdgeMetrics {
+public final class EdgeMetrics implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EdgeMetrics.class);
 
     /** The meters of one Kafka client; {@link #close()} removes them (before the client is closed). */
@@ -42,6 +46,8 @@ public final class EdgeMetrics {
     }
 
     private final io.micrometer.core.instrument.MeterRegistry micrometer;
+    private final MeterRegistry registry;
+    private final Gauge<Double> connections;
     private final Counter framesIn;
     private final Counter framesOut;
     private final Counter badFrames;
@@ -50,10 +56,12 @@ public final class EdgeMetrics {
     private final Timer produceLatency;
 
     public EdgeMetrics(int edge, Sessions sessions) {
-        MeterRegistry registry = Metrics.globalRegistry();
+        registry = Metrics.globalRegistry();
         micrometer = micrometerBehind(registry);
         List<Tag> tags = List.of(Tag.create("edge", Integer.toString(edge)));
-        registry.getOrCreate(Gauge.builder("pipechat.edge.connections", sessions, Sessions::count).tags(tags)
+        // A gauge left by an earlier edge on this partition reads that edge's sessions: replace it.
+        registry.remove("pipechat.edge.connections", tags);
+        connections = registry.getOrCreate(Gauge.builder("pipechat.edge.connections", sessions, Sessions::count).tags(tags)
                 .description("WebSocket sessions open on this edge"));
         framesIn = registry.getOrCreate(Counter.builder("pipechat.edge.frames.in").tags(tags));
         framesOut = registry.getOrCreate(Counter.builder("pipechat.edge.frames.out").tags(tags));
@@ -116,5 +124,10 @@ public final class EdgeMetrics {
 
     public void produceFailed() {
         produceFailures.increment();
+    }
+
+    @Override
+    public void close() {
+        registry.remove(connections);
     }
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
+import io.pipechat.embedded.testing.ChatClient;
 import io.pipechat.protocol.Topics;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,13 +28,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The metrics of an edge's Kafka clients on {@code /observe/metrics}, read over HTTP as Prometheus
  * would: the delivery consumer's lag and consumed records and the producer's sends, each under the
- * client id of its edge; and with two edges in one JVM, closing one removes its Kafka meters only.
+ * client id of its edge; and with two edges in one JVM, closing one removes its Kafka meters only;
+ * an edge started again on the same partition has a connections gauge of its own.
  */
 @ExtendWith(KafkaExtension.class)
 class KafkaClientMetricsIT {
     // Partitions no other test of this JVM uses: Helidon's registry is global to the JVM.
     private static final int FIRST = 5;
     private static final int SECOND = 6;
+    private static final int RESTARTED = 7;
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -95,6 +98,45 @@ class KafkaClientMetricsIT {
         }
     }
 
+    @Test
+    void anEdgeStartedAgainOnItsPartitionCountsItsOwnConnections(EmbeddedKafka kafka) throws Exception {
+        Topics topics = KafkaExtension.uniqueTopics();
+        kafka.createTopics(topics, 2, RESTARTED + 1);
+        String edgeTag = "edge=\"" + RESTARTED + "\"";
+        try (Edge first = start(kafka, topics, RESTARTED)) {
+            String base = "http://127.0.0.1:" + first.port();
+            try (ChatClient c = ChatClient.connect(base, ChatClient.devToken(base, "before"), "d")) {
+                c.next("welcome");
+                assertThat(sample(scrape(first), "pipechat_edge_connections", edgeTag)).hasValue(1);
+            }
+        }
+        try (Edge again = start(kafka, topics, RESTARTED)) {
+            String base = "http://127.0.0.1:" + again.port();
+            try (ChatClient a = ChatClient.connect(base, ChatClient.devToken(base, "after-1"), "d");
+                 ChatClient b = ChatClient.connect(base, ChatClient.devToken(base, "after-2"), "d")) {
+                a.next("welcome");
+                b.next("welcome");
+                assertThat(sample(scrape(again), "pipechat_edge_connections", edgeTag))
+                        .as("the gauge reads the new edge's sessions, not the closed one's").hasValue(2);
+            }
+        }
+    }
+
+    /** The value of the first sample of {@code name} whose labels contain {@code label}. */
+    static OptionalDouble sample(String metrics, String name, String label) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)", Pattern.MULTILINE).matcher(metrics);
+        while (m.find()) {
+            if (m.group(1).contains(label)) {
+                return OptionalDouble.of(switch (m.group(2)) {
+                    case "+Inf" -> Double.POSITIVE_INFINITY;
+                    case "-Inf" -> Double.NEGATIVE_INFINITY;
+                    default -> Double.parseDouble(m.group(2));
+                });
+            }
+        }
+        return OptionalDouble.empty();
+    }
+
     private static Edge start(EmbeddedKafka kafka, Topics topics, int partition) {
         Map<String, String> settings = TestEdges.settings(kafka, topics);
         settings.put("edge.partition", Integer.toString(partition));
@@ -111,18 +153,7 @@ class KafkaClientMetricsIT {
 
     /** The value of the first sample of {@code name} with label {@code client_id="clientId"}. */
     static OptionalDouble value(String metrics, String name, String clientId) {
-        Pattern sample = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)", Pattern.MULTILINE);
-        Matcher m = sample.matcher(metrics);
-        while (m.find()) {
-            if (m.group(1).contains("client_id=\"" + clientId + "\"")) {
-                return OptionalDouble.of(switch (m.group(2)) {
-                    case "+Inf" -> Double.POSITIVE_INFINITY;
-                    case "-Inf" -> Double.NEGATIVE_INFINITY;
-                    default -> Double.parseDouble(m.group(2));
-                });
-            }
-        }
-        return OptionalDouble.empty();
+        return sample(metrics, name, "client_id=\"" + clientId + "\"");
     }
 
     /** Every {@code client_id} label of a {@code kafka_*} sample. */
