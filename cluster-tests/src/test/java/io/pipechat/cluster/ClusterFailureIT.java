@@ -60,6 +60,8 @@ class ClusterFailureIT {
     static final int PARTITIONS = 6;
     private static final String APP_ID = ProcessCluster.ROUTER_APPLICATION_ID;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Flink's Prometheus name of the membership deserializer's counter of change rows read. */
+    private static final String MEMBERSHIP_CHANGES = "flink_taskmanager_job_task_operator_deserializer_group_members_cdc_changes";
 
     @Test
     @Timeout(value = 8, unit = TimeUnit.MINUTES)
@@ -91,6 +93,10 @@ class ClusterFailureIT {
             String group = createGroup(base1, "g-alice", "g-bob");
             groupSender = ChatClient.connect(base1, ChatClient.devToken(base1, "g-alice"), "it");
             groupReader = ChatClient.connect(base1, ChatClient.devToken(base1, "g-bob"), "it");
+            // The job holds a message from a sender it does not know as a member for 5 s, then rejects it
+            // (not_member). It has just started on a busy machine: wait until it has read both member rows.
+            await("the group job read the membership").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> flinkCounter(cluster.flinkMetricsUrl(), MEMBERSHIP_CHANGES) >= 2);
             long groupBefore = sendToGroupAndAwait(groupSender, groupReader, group, "g-before");
             LOG.info("group message before the kills delivered in {} ms", groupBefore);
 
@@ -256,6 +262,13 @@ class ClusterFailureIT {
         return Json.MAPPER.readTree(res.body()).get("id").asText();
     }
 
+    /** The sum over all series of the counter {@code name} on a Prometheus endpoint (0 while it has none). */
+    private static double flinkCounter(String url, String name) throws Exception {
+        String body = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return body.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
     /**
      * Sends {@code id} to the group and waits (up to 2 minutes: the Flink job may be restarting after
      * a broker died) until the other member has it; returns the milliseconds from send to delivery.
@@ -265,6 +278,9 @@ class ClusterFailureIT {
         sender.sendToGroup(group, id, "hello " + id);
         long deadline = start + Duration.ofMinutes(2).toNanos();
         while (System.nanoTime() < deadline) {
+            for (JsonNode error : sender.drain("error", Duration.ofMillis(1))) {
+                throw new AssertionError("group message " + id + " refused: " + error);
+            }
             for (JsonNode msg : reader.drain("msg", Duration.ofMillis(200))) {
                 if (msg.path("id").asText().equals(id)) {
                     assertThat(msg.path("to").path("group").asText()).isEqualTo(group);

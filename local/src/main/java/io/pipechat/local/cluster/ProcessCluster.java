@@ -320,6 +320,11 @@ public final class ProcessCluster implements AutoCloseable {
         return s;
     }
 
+    /** The group job's Prometheus endpoint (Flink's reporter), e.g. {@code http://127.0.0.1:9249/metrics}. */
+    public String flinkMetricsUrl() {
+        return flinkMetrics;
+    }
+
     /** The HTTP base URL of edge {@code index}, e.g. {@code http://127.0.0.1:8080}. */
     public String edgeUrl(int index) {
         return edgeUrls.get(index);
