@@ -126,6 +126,11 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
                 transactionTimeout, parallelism, restartAttempts, restartDelay);
     }
 
+    public GroupsConfig withParallelism(int value) {
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
+                checkpointInterval, transactionTimeout, value, restartAttempts, restartDelay);
+    }
+
     public GroupsConfig withIds(String group, String transactionalPrefix) {
         return new GroupsConfig(bootstrapServers, topics, group, transactionalPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
                 transactionTimeout, parallelism, restartAttempts, restartDelay);

@@ -44,6 +44,10 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *       it completes, and a restart from a checkpoint neither loses nor repeats any.</li>
  * </ul>
  *
+ * <p>Event time (see {@link #expand}): membership changes carry their commit time, group messages
+ * the wall clock; {@link GroupExpander} rejects a held message only once the membership has been
+ * read up to the message's time (or {@code max-hold} passed).
+ *
  * <p>Operator ids ({@code .uid}) are part of the checkpoint format: never rename them.
  */
 public final class GroupsJob {
