@@ -21,7 +21,14 @@ import java.util.Objects;
  * @param transactionalIdPrefix {@code transactional-id-prefix} of the exactly-once sink, default
  *                              {@code pipechat-flink-groups}; unique per job on one Kafka cluster
  * @param hold                  {@code hold}: how long a message from a not-yet-member waits for
- *                              the membership change before {@code not_member}, default 5 s
+ *                              the membership change at least before {@code not_member}, default
+ *                              5 s; after that it is rejected once the membership stream has been
+ *                              read up to the message's time (or is idle)
+ * @param maxHold               {@code max-hold}: how long such a message waits at most, whatever
+ *                              the membership stream's progress (a dead CDC pipeline), default 2 min
+ * @param membershipIdle        {@code membership-idle}: after how long without a change event the
+ *                              membership stream counts as caught up (idle), so that it no longer
+ *                              holds back the rejection of non-members' messages, default 30 s
  * @param settle                {@code settle}: how long held messages wait after their sender
  *                              joined, for the group's other new members to arrive, default 500 ms
  * @param checkpointInterval    {@code checkpoint-interval}, default 1 s: also the latency of the
@@ -33,7 +40,8 @@ import java.util.Objects;
  * @param restartDelay          {@code restart-delay}, default 2 s
  */
 public record GroupsConfig(String bootstrapServers, Topics topics, String consumerGroup, String transactionalIdPrefix,
-                           Duration hold, Duration settle, Duration checkpointInterval, Duration transactionTimeout, int parallelism,
+                           Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
+                           Duration checkpointInterval, Duration transactionTimeout, int parallelism,
                            int restartAttempts, Duration restartDelay) {
 
     public GroupsConfig {
@@ -43,6 +51,9 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
         Objects.requireNonNull(transactionalIdPrefix, "transactionalIdPrefix");
         if (hold.isNegative() || settle.isNegative() || checkpointInterval.isNegative() || checkpointInterval.isZero()) {
             throw new IllegalArgumentException("hold and settle must be >= 0 and checkpoint-interval > 0");
+        }
+        if (maxHold.compareTo(hold) < 0 || membershipIdle.isNegative() || membershipIdle.isZero()) {
+            throw new IllegalArgumentException("max-hold must be >= hold and membership-idle > 0");
         }
         if (transactionTimeout.compareTo(checkpointInterval) <= 0) {
             throw new IllegalArgumentException("transaction-timeout must be longer than checkpoint-interval");
@@ -54,7 +65,7 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
 
     public static GroupsConfig defaults() {
         return new GroupsConfig("localhost:9092", Topics.defaults(), "pipechat-flink-groups", "pipechat-flink-groups",
-                Duration.ofSeconds(5), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2));
+                Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(30), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2));
     }
 
     /** Reads the keys listed on the class; missing keys keep their defaults. */
@@ -72,6 +83,8 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
                 values.getOrDefault("consumer-group", d.consumerGroup()),
                 values.getOrDefault("transactional-id-prefix", d.transactionalIdPrefix()),
                 duration(values, "hold", d.hold()),
+                duration(values, "max-hold", d.maxHold()),
+                duration(values, "membership-idle", d.membershipIdle()),
                 duration(values, "settle", d.settle()),
                 duration(values, "checkpoint-interval", d.checkpointInterval()),
                 duration(values, "transaction-timeout", d.transactionTimeout()),
@@ -81,32 +94,45 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
     }
 
     public GroupsConfig withBootstrapServers(String servers) {
-        return new GroupsConfig(servers, topics, consumerGroup, transactionalIdPrefix, hold, settle, checkpointInterval,
+        return new GroupsConfig(servers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
                 transactionTimeout, parallelism, restartAttempts, restartDelay);
     }
 
     public GroupsConfig withTopics(Topics names) {
-        return new GroupsConfig(bootstrapServers, names, consumerGroup, transactionalIdPrefix, hold, settle,
+        return new GroupsConfig(bootstrapServers, names, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
                 checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
     }
 
+    /** {@code hold}, and {@code max-hold} raised to it if it was below. */
     public GroupsConfig withHold(Duration value) {
-        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, settle,
+        Duration max = maxHold.compareTo(value) < 0 ? value : maxHold;
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, max, membershipIdle, settle,
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+    }
+
+    /** {@code hold}, {@code max-hold} and {@code membership-idle}. */
+    public GroupsConfig withHold(Duration value, Duration maxValue, Duration idle) {
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, maxValue, idle, settle,
                 checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
     }
 
     public GroupsConfig withSettle(Duration value) {
-        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, value,
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, value,
                 checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
     }
 
     public GroupsConfig withCheckpointInterval(Duration value) {
-        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, settle, value,
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle, value,
                 transactionTimeout, parallelism, restartAttempts, restartDelay);
     }
 
+    public GroupsConfig withParallelism(int value) {
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
+                checkpointInterval, transactionTimeout, value, restartAttempts, restartDelay);
+    }
+
     public GroupsConfig withIds(String group, String transactionalPrefix) {
-        return new GroupsConfig(bootstrapServers, topics, group, transactionalPrefix, hold, settle, checkpointInterval,
+        return new GroupsConfig(bootstrapServers, topics, group, transactionalPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
                 transactionTimeout, parallelism, restartAttempts, restartDelay);
     }
 

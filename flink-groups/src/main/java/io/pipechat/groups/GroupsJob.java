@@ -12,6 +12,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -41,6 +44,10 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *       it completes, and a restart from a checkpoint neither loses nor repeats any.</li>
  * </ul>
  *
+ * <p>Event time (see {@link #expand}): membership changes carry their commit time, group messages
+ * the wall clock; {@link GroupExpander} rejects a held message only once the membership has been
+ * read up to the message's time (or {@code max-hold} passed).
+ *
  * <p>Operator ids ({@code .uid}) are part of the checkpoint format: never rename them.
  */
 public final class GroupsJob {
@@ -50,14 +57,25 @@ public final class GroupsJob {
     private final Source<MembershipChange, ?, ?> membership;
     private final Sink<UserEvent> sink;
     private final Duration hold;
+    private final Duration maxHold;
+    private final Duration membershipIdle;
     private final Duration settle;
 
+    /**
+     * @param hold           see {@link GroupExpander}
+     * @param maxHold        see {@link GroupExpander}
+     * @param membershipIdle after how long without a change event the membership stream is idle
+     *                       (its watermark no longer holds back the job's)
+     * @param settle         see {@link GroupExpander}
+     */
     public GroupsJob(Source<GroupEvent.Message, ?, ?> messages, Source<MembershipChange, ?, ?> membership,
-                     Sink<UserEvent> sink, Duration hold, Duration settle) {
+                     Sink<UserEvent> sink, Duration hold, Duration maxHold, Duration membershipIdle, Duration settle) {
         this.messages = messages;
         this.membership = membership;
         this.sink = sink;
         this.hold = hold;
+        this.maxHold = maxHold;
+        this.membershipIdle = membershipIdle;
         this.settle = settle;
     }
 
@@ -88,7 +106,8 @@ public final class GroupsJob {
                 .setTransactionalIdPrefix(config.transactionalIdPrefix())
                 .setProperty("transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()))
                 .build();
-        return new GroupsJob(messages, membership, sink, config.hold(), config.settle());
+        return new GroupsJob(messages, membership, sink, config.hold(), config.maxHold(), config.membershipIdle(),
+                config.settle());
     }
 
     /**
@@ -110,18 +129,65 @@ public final class GroupsJob {
         return s;
     }
 
-    /** Sources and expansion, without the sink: the stream of user events the job writes. */
+    /**
+     * Sources and expansion, without the sink: the stream of user events the job writes.
+     *
+     * <p>Event time and watermarks, which decide when {@link GroupExpander} may reject a held message:
+     * <ul>
+     *   <li>Membership: a change's commit time ({@link MembershipChange#committed()}, else the Kafka
+     *       record's timestamp, which is later than the commit), watermarks per split (partition),
+     *       {@value #COMMIT_CLOCK_SKEW_MS} ms behind the latest commit time read (clock skew between
+     *       the database and the edges; the commit log is read in commit order, so a commit time
+     *       {@code > t} read means every change committed before {@code t} has been read). Idle after
+     *       {@code membershipIdle} without a record (Flink's idleness clock is paused while the source
+     *       is back-pressured); a split that has read nothing yet is not idle before that either, so a
+     *       (re)started job holds messages until the change stream's backlog has been read. One
+     *       source subtask (the topic has one partition; subtasks without a split would emit no
+     *       watermark and stall the job).</li>
+     *   <li>Messages: the wall clock (processing time of the source's subtask, emitted every
+     *       {@code pipeline.auto-watermark-interval}), from an operator after the source, so that no
+     *       partition or subtask without data can stall it. Its only role is to let the membership
+     *       watermark through (the operator sees the minimum): when the membership stream is idle, the
+     *       job's watermark is the wall clock and a held message is rejected after {@code hold}.</li>
+     * </ul>
+     */
     public DataStream<UserEvent> expand(StreamExecutionEnvironment env) {
         DataStream<GroupEvent.Message> groupMessages = env
                 .fromSource(messages, WatermarkStrategy.noWatermarks(), "group-events", JsonTypeInfo.of(GroupEvent.Message.class))
-                .uid("group-events-source").name("group-events");
+                .uid("group-events-source").name("group-events")
+                .assignTimestampsAndWatermarks(WatermarkStrategy.<GroupEvent.Message>forGenerator(c -> new WallClockWatermarks<>())
+                        .withTimestampAssigner((m, recordTs) -> m.ts()))
+                .uid("group-events-clock").name("group-events-clock");
         DataStream<MembershipChange> changes = env
-                .fromSource(membership, WatermarkStrategy.noWatermarks(), "group-members-cdc", JsonTypeInfo.of(MembershipChange.class))
+                .fromSource(membership, membershipWatermarks(membershipIdle), "group-members-cdc",
+                        JsonTypeInfo.of(MembershipChange.class))
+                .setParallelism(1)
                 .uid("group-members-cdc-source").name("group-members-cdc");
         return groupMessages.keyBy(GroupEvent.Message::group, Types.STRING)
                 .connect(changes.keyBy(MembershipChange::group, Types.STRING))
-                .process(new GroupExpander(hold, settle), JsonTypeInfo.of(UserEvent.class))
+                .process(new GroupExpander(hold, maxHold, settle), JsonTypeInfo.of(UserEvent.class))
                 .uid("group-expander").name("group-expander");
+    }
+
+    /** How far the membership watermark trails the latest commit time read. */
+    public static final long COMMIT_CLOCK_SKEW_MS = 1000;
+
+    static WatermarkStrategy<MembershipChange> membershipWatermarks(Duration idle) {
+        return WatermarkStrategy.<MembershipChange>forBoundedOutOfOrderness(Duration.ofMillis(COMMIT_CLOCK_SKEW_MS))
+                .withTimestampAssigner((c, recordTs) -> c.committed() != MembershipChange.UNKNOWN ? c.committed() : recordTs)
+                .withIdleness(idle);
+    }
+
+    /** Watermark = the wall clock, whatever the events. */
+    static final class WallClockWatermarks<T> implements WatermarkGenerator<T> {
+        @Override
+        public void onEvent(T event, long eventTimestamp, WatermarkOutput output) {
+        }
+
+        @Override
+        public void onPeriodicEmit(WatermarkOutput output) {
+            output.emitWatermark(new Watermark(System.currentTimeMillis()));
+        }
     }
 
     /** The whole graph: {@link #expand} into the sink. */

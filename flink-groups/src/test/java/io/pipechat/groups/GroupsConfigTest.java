@@ -15,6 +15,8 @@ class GroupsConfigTest {
         assertThat(GroupsConfig.from(Map.of())).isEqualTo(GroupsConfig.defaults());
         assertThat(GroupsConfig.defaults().topics()).isEqualTo(Topics.defaults());
         assertThat(GroupsConfig.defaults().hold()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(GroupsConfig.defaults().maxHold()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(GroupsConfig.defaults().membershipIdle()).isEqualTo(Duration.ofSeconds(30));
         assertThat(GroupsConfig.defaults().transactionTimeout()).isLessThan(Duration.ofMinutes(15));
     }
 
@@ -24,6 +26,8 @@ class GroupsConfigTest {
                 "bootstrap-servers", "k1:9092,k2:9092",
                 "topics.group-events", "x.group-events",
                 "hold", "2500ms",
+                "max-hold", "1min",
+                "membership-idle", "45s",
                 "settle", "PT1S",
                 "checkpoint-interval", "3s",
                 "transaction-timeout", "5min",
@@ -33,6 +37,8 @@ class GroupsConfigTest {
         assertThat(c.topics().groupEvents()).isEqualTo("x.group-events");
         assertThat(c.topics().userEvents()).isEqualTo(Topics.USER_EVENTS);
         assertThat(c.hold()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(c.maxHold()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(c.membershipIdle()).isEqualTo(Duration.ofSeconds(45));
         assertThat(c.settle()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(3));
         assertThat(c.transactionTimeout()).isEqualTo(Duration.ofMinutes(5));
@@ -42,6 +48,9 @@ class GroupsConfigTest {
 
     @Test
     void rejectsNonsenseWithAClearMessage() {
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("hold", "10s", "max-hold", "5s")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-hold");
+        assertThat(GroupsConfig.defaults().withHold(Duration.ofMinutes(5)).maxHold()).isEqualTo(Duration.ofMinutes(5));
         assertThatThrownBy(() -> GroupsConfig.from(Map.of("hold", "soon")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a duration").hasMessageContaining("soon");
         assertThatThrownBy(() -> GroupsConfig.from(Map.of("transaction-timeout", "1s", "checkpoint-interval", "2s")))

@@ -103,7 +103,8 @@ public final class FanoutBench {
                 i -> new GroupEvent.Message("g" + (i % GROUPS), "user-0", "m-" + i, i,
                         "a group message body of typical length, some forty to eighty characters", null),
                 messages, JsonTypeInfo.of(GroupEvent.Message.class));
-        new GroupsJob(groupMessages, membership, new CountingSink(), Duration.ofMinutes(5), Duration.ZERO).execute(env);
+        new GroupsJob(groupMessages, membership, new CountingSink(), Duration.ofMinutes(5), Duration.ofMinutes(5),
+                Duration.ofSeconds(30), Duration.ZERO).execute(env);
         return (LAST.get() - FIRST.get()) / 1e9;
     }
 

@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  *       anything unreadable or without group and user ({@code malformed}, logged), and a truncate
  *       ({@code op} {@code t}), which names no rows. Nothing here ever throws: a bad change event
  *       must not restart the job forever.</li>
+ *   <li>{@code source.ts_ms} (the commit time in the database) becomes
+ *       {@link MembershipChange#committed()}, {@link MembershipChange#UNKNOWN} if absent (the job
+ *       then uses the Kafka record's timestamp, which is later than the commit).</li>
  * </ul>
  *
  * <p>Metrics, group {@code group_members_cdc}: {@code changes}, {@code tombstones}, {@code malformed}.
@@ -86,23 +89,25 @@ public final class DebeziumMembershipDeserializer implements KafkaRecordDeserial
             root = root.get("payload");
         }
         String op = root.path("op").asText("");
+        JsonNode sourceTs = root.path("source").path("ts_ms");
+        long committed = sourceTs.isIntegralNumber() ? sourceTs.asLong() : MembershipChange.UNKNOWN;
         List<MembershipChange> changes = new ArrayList<>(2);
         switch (op) {
-            case "r", "c" -> changes.add(joined(row(root, "after")));
+            case "r", "c" -> changes.add(joined(row(root, "after"), committed));
             case "u" -> {
-                MembershipChange.Joined after = joined(row(root, "after"));
+                MembershipChange.Joined after = joined(row(root, "after"), committed);
                 JsonNode before = root.get("before");
                 if (before != null && !before.isNull()) {
-                    MembershipChange.Joined old = joined(row(root, "before"));
+                    MembershipChange.Joined old = joined(row(root, "before"), committed);
                     if (!old.group().equals(after.group()) || !old.user().equals(after.user())) {
-                        changes.add(new MembershipChange.Left(old.group(), old.user()));
+                        changes.add(new MembershipChange.Left(old.group(), old.user(), committed));
                     }
                 }
                 changes.add(after);
             }
             case "d" -> {
-                MembershipChange.Joined old = joined(row(root, "before"));
-                changes.add(new MembershipChange.Left(old.group(), old.user()));
+                MembershipChange.Joined old = joined(row(root, "before"), committed);
+                changes.add(new MembershipChange.Left(old.group(), old.user(), committed));
             }
             case "t" -> throw new IllegalArgumentException("truncate names no rows; re-snapshot group_members");
             default -> throw new IllegalArgumentException("unknown op '" + op + "'");
@@ -118,14 +123,14 @@ public final class DebeziumMembershipDeserializer implements KafkaRecordDeserial
         return row;
     }
 
-    private static MembershipChange.Joined joined(JsonNode row) {
+    private static MembershipChange.Joined joined(JsonNode row, long committed) {
         String group = row.path("group_id").asText("");
         String user = row.path("user_id").asText("");
         if (group.isEmpty() || user.isEmpty()) {
             throw new IllegalArgumentException("row without group_id or user_id");
         }
         String role = row.path("role").asText("member");
-        return new MembershipChange.Joined(group, user, role.isEmpty() ? "member" : role);
+        return new MembershipChange.Joined(group, user, role.isEmpty() ? "member" : role, committed);
     }
 
     @Override

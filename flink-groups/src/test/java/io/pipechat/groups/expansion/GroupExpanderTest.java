@@ -15,6 +15,8 @@ import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,10 +25,17 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link GroupExpander} in Flink's keyed two-input harness: output, state and timers. Members are
  * a map, so the deliveries of one message come in any order; the order between messages is checked.
+ * Watermarks are set by hand: input 1's stands for the wall clock, input 2's for the membership
+ * stream's progress (commit time read up to). Tests about the hold alone call {@link #caughtUp()}
+ * first (the membership stream has been read past every message's time), which gives the
+ * processing-time behaviour: rejected {@code hold} after arrival.
  */
 class GroupExpanderTest {
     static final Duration HOLD = Duration.ofSeconds(5);
+    static final Duration MAX_HOLD = Duration.ofSeconds(60);
     static final Duration SETTLE = Duration.ofMillis(500);
+    /** A watermark past every test message's {@code ts}. */
+    static final long CAUGHT_UP = 10_000L;
 
     KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> harness;
 
@@ -39,7 +48,7 @@ class GroupExpanderTest {
     /** Set up with the job's output serializer (the harness would otherwise guess one from the first record). */
     static KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> newHarness()
             throws Exception {
-        var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new GroupExpander(HOLD, SETTLE)),
+        var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new GroupExpander(HOLD, MAX_HOLD, SETTLE)),
                 GroupEvent.Message::group, MembershipChange::group, Types.STRING);
         h.setup(new JsonTypeSerializer<>(UserEvent.class));
         return h;
@@ -52,6 +61,11 @@ class GroupExpanderTest {
 
     static GroupEvent.Message msg(String group, String from, String id) {
         return new GroupEvent.Message(group, from, id, 1_000L, "hello " + id, null);
+    }
+
+    /** Both inputs' watermarks past every message's time: the membership stream is caught up. */
+    void caughtUp() throws Exception {
+        harness.processBothWatermarks(new Watermark(CAUGHT_UP));
     }
 
     void join(String group, String user) throws Exception {
@@ -91,6 +105,7 @@ class GroupExpanderTest {
 
     @Test
     void nonMemberIsHeldThenRejectedWhenTheHoldEnds() throws Exception {
+        caughtUp();
         join("g1", "alice");
         join("g1", "bob");
         var m = msg("g1", "mallory", "m-1");
@@ -158,6 +173,7 @@ class GroupExpanderTest {
 
     @Test
     void aRejectedHeadReleasesTheMembersMessagesQueuedBehindIt() throws Exception {
+        caughtUp();
         join("g1", "alice");
         join("g1", "bob");
         var spam = msg("g1", "mallory", "m-1");
@@ -198,6 +214,7 @@ class GroupExpanderTest {
 
     @Test
     void removedSenderIsRejected() throws Exception {
+        caughtUp();
         join("g1", "alice");
         join("g1", "bob");
         leave("g1", "bob");
@@ -210,6 +227,7 @@ class GroupExpanderTest {
 
     @Test
     void stateOfAGroupWithHeldMessagesIsClearedAfterTheyAreRejected() throws Exception {
+        caughtUp();
         join("g1", "alice");
         send(msg("g1", "mallory", "m-1"));
         leave("g1", "alice");
@@ -278,5 +296,107 @@ class GroupExpanderTest {
         harness.setProcessingTime(SETTLE.toMillis());
 
         assertThat(drainOutput()).containsExactlyInAnyOrder(delivery("alice", held), delivery("bob", held));
+    }
+
+    @Test
+    void aMembersMessageWaitsPastTheHoldUntilTheLaggingMembershipArrives() throws Exception {
+        // Wall clock far ahead, membership read up to commit time 500 only: the change stream lags.
+        harness.processWatermark1(new Watermark(CAUGHT_UP));
+        harness.processWatermark2(new Watermark(500));
+        var m = msg("g2", "erin", "e-1"); // sent at 1_000, after the group's commit at 800
+        send(m);
+
+        harness.setProcessingTime(HOLD.toMillis());
+        harness.setProcessingTime(HOLD.toMillis() + 3_000);
+        assertThat(drainOutput()).as("hold passed, but the membership was not read up to the message").isEmpty();
+        assertThat(harness.numEventTimeTimers()).as("woken when the membership reaches ts").isEqualTo(1);
+
+        harness.processElement2(new MembershipChange.Joined("g2", "erin", "admin", 800L), 800L);
+        harness.processElement2(new MembershipChange.Joined("g2", "frank", "member", 800L), 800L);
+        harness.processWatermark2(new Watermark(799));
+        harness.setProcessingTime(HOLD.toMillis() + 3_000 + SETTLE.toMillis());
+
+        assertThat(drainOutput()).containsExactly(delivery("frank", m));
+        assertThat(harness.numProcessingTimeTimers()).as("max-hold timer deleted").isZero();
+        assertThat(harness.numEventTimeTimers()).as("event-time timer deleted").isZero();
+        harness.processWatermark2(new Watermark(CAUGHT_UP));
+        harness.setProcessingTime(MAX_HOLD.toMillis() * 2);
+        assertThat(drainOutput()).as("nothing rejected later").isEmpty();
+    }
+
+    @Test
+    void aNonMembersMessageIsRejectedOnceTheHoldPassedAndTheMembershipWasReadUpToIt() throws Exception {
+        harness.processWatermark1(new Watermark(CAUGHT_UP));
+        harness.processWatermark2(new Watermark(500));
+        join("g1", "alice");
+        join("g1", "bob");
+        var m = msg("g1", "mallory", "m-1");
+        var fromAlice = msg("g1", "alice", "a-1");
+        send(m);
+        send(fromAlice);
+
+        harness.setProcessingTime(HOLD.toMillis());
+        harness.processWatermark2(new Watermark(999));
+        assertThat(drainOutput()).as("membership read up to 999 < ts 1000").isEmpty();
+
+        harness.processWatermark2(new Watermark(1_000));
+
+        assertThat(drainOutput()).as("the member's message queued behind is released with it").containsExactly(
+                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", m.ts()),
+                delivery("bob", fromAlice));
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+        assertThat(harness.numEventTimeTimers()).isZero();
+        assertThat(harness.numKeyedStateEntries()).as("only the members map is left").isEqualTo(1);
+    }
+
+    @Test
+    void aWatermarkPastTheMessageBeforeTheHoldEndsRejectsAtTheHold() throws Exception {
+        harness.processWatermark1(new Watermark(CAUGHT_UP));
+        harness.processWatermark2(new Watermark(500));
+        send(msg("g1", "mallory", "m-1"));
+        harness.processWatermark2(new Watermark(CAUGHT_UP));
+        assertThat(drainOutput()).as("the hold has not passed").isEmpty();
+
+        harness.setProcessingTime(HOLD.toMillis());
+
+        assertThat(drainOutput()).hasSize(1).first().isInstanceOf(UserEvent.Rejected.class);
+    }
+
+    @Test
+    void anIdleMembershipStreamDoesNotHoldBackTheRejection() throws Exception {
+        harness.processWatermark2(new Watermark(500));
+        harness.processWatermark1(new Watermark(CAUGHT_UP));
+        send(msg("g1", "mallory", "m-1"));
+        harness.setProcessingTime(HOLD.toMillis());
+        assertThat(drainOutput()).isEmpty();
+
+        // The CDC source marks its split idle after membership-idle without a record: the operator's
+        // watermark is then input 1's (the wall clock) alone.
+        harness.processWatermarkStatus2(WatermarkStatus.IDLE);
+
+        assertThat(drainOutput()).hasSize(1).first().isInstanceOf(UserEvent.Rejected.class);
+    }
+
+    @Test
+    void maxHoldRejectsEvenIfTheWatermarkNeverAdvances() throws Exception {
+        var m = msg("g1", "mallory", "m-1");
+        send(m);
+        harness.setProcessingTime(HOLD.toMillis());
+        harness.setProcessingTime(MAX_HOLD.toMillis() - 1);
+        assertThat(drainOutput()).as("no watermark at all: the membership stream has not started").isEmpty();
+
+        harness.setProcessingTime(MAX_HOLD.toMillis());
+
+        assertThat(drainOutput()).containsExactly(
+                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", m.ts()));
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+        assertThat(harness.numEventTimeTimers()).as("the event-time timer at ts deleted").isZero();
+        assertThat(harness.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void maxHoldBelowHoldIsRefused() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> new GroupExpander(HOLD, HOLD.minusMillis(1), SETTLE)).isInstanceOf(IllegalArgumentException.class);
     }
 }

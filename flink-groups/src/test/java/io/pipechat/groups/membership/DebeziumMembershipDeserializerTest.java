@@ -51,13 +51,22 @@ public class DebeziumMembershipDeserializerTest {
         return row;
     }
 
-    /** A change event value as Debezium's JSON converter writes it with schemas disabled. */
+    /** A change event value as Debezium's JSON converter writes it with schemas disabled, without {@code source.ts_ms}. */
     public static byte[] event(String op, Map<String, Object> before, Map<String, Object> after) {
+        return event(op, before, after, MembershipChange.UNKNOWN);
+    }
+
+    /** The same with the commit time {@code source.ts_ms} (unless {@link MembershipChange#UNKNOWN}). */
+    public static byte[] event(String op, Map<String, Object> before, Map<String, Object> after, long committed) {
         Map<String, Object> value = new LinkedHashMap<>();
         value.put("before", before);
         value.put("after", after);
-        value.put("source", Map.of("connector", "mysql", "db", "chat", "table", "group_members", "snapshot",
-                op.equals("r") ? "true" : "false"));
+        Map<String, Object> source = new LinkedHashMap<>(Map.of("connector", "mysql", "db", "chat", "table",
+                "group_members", "snapshot", op.equals("r") ? "true" : "false"));
+        if (committed != MembershipChange.UNKNOWN) {
+            source.put("ts_ms", committed);
+        }
+        value.put("source", source);
         value.put("op", op);
         value.put("ts_ms", 1_764_300_000_000L);
         try {
@@ -117,6 +126,33 @@ public class DebeziumMembershipDeserializerTest {
         deserialize(update("g1", "bob", "g2", "bob"));
         assertThat(out).containsExactly(new MembershipChange.Left("g1", "bob"),
                 new MembershipChange.Joined("g2", "bob", "member"));
+    }
+
+    @Test
+    void theCommitTimeIsSourceTsMs() {
+        deserialize(event("c", null, row("g1", "bob", "member"), 1_764_300_000_000L));
+        deserialize(update("g1", "bob", "g2", "bob"));
+        deserialize(event("d", row("g2", "bob", "member"), null, 1_764_300_002_000L));
+
+        assertThat(out).containsExactly(
+                new MembershipChange.Joined("g1", "bob", "member", 1_764_300_000_000L),
+                new MembershipChange.Left("g1", "bob"),
+                new MembershipChange.Joined("g2", "bob", "member"),
+                new MembershipChange.Left("g2", "bob", 1_764_300_002_000L));
+        assertThat(out.get(1).committed()).as("no source.ts_ms: the envelope's ts_ms is not the commit")
+                .isEqualTo(MembershipChange.UNKNOWN);
+    }
+
+    @Test
+    void changesKeepTheirCommitTimeThroughTheJobsJsonSerializer() throws Exception {
+        var serializer = new io.pipechat.groups.types.JsonTypeSerializer<>(MembershipChange.class);
+        for (MembershipChange change : List.of(new MembershipChange.Joined("g1", "bob", "admin", 1_234L),
+                new MembershipChange.Left("g1", "bob", 5_678L), new MembershipChange.Joined("g1", "bob", "member"))) {
+            var buffer = new org.apache.flink.core.memory.DataOutputSerializer(64);
+            serializer.serialize(change, buffer);
+            assertThat(serializer.deserialize(new org.apache.flink.core.memory.DataInputDeserializer(buffer.getCopyOfBuffer())))
+                    .isEqualTo(change);
+        }
     }
 
     @Test
