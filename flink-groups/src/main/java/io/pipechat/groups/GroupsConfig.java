@@ -28,7 +28,8 @@ import java.util.Objects;
  *                              the membership stream's progress (a dead CDC pipeline), default 2 min
  * @param membershipIdle        {@code membership-idle}: after how long without a change event the
  *                              membership stream counts as caught up (idle), so that it no longer
- *                              holds back the rejection of non-members' messages, default 30 s
+ *                              holds back the rejection of non-members' messages, default 10 s
+ *                              (a non-member waits about that long after the last change read)
  * @param settle                {@code settle}: how long held messages wait after their sender
  *                              joined, for the group's other new members to arrive, default 500 ms
  * @param checkpointInterval    {@code checkpoint-interval}, default 1 s: also the latency of the
@@ -65,7 +66,7 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
 
     public static GroupsConfig defaults() {
         return new GroupsConfig("localhost:9092", Topics.defaults(), "pipechat-flink-groups", "pipechat-flink-groups",
-                Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(30), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2));
+                Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2));
     }
 
     /** Reads the keys listed on the class; missing keys keep their defaults. */

@@ -16,7 +16,7 @@ class GroupsConfigTest {
         assertThat(GroupsConfig.defaults().topics()).isEqualTo(Topics.defaults());
         assertThat(GroupsConfig.defaults().hold()).isEqualTo(Duration.ofSeconds(5));
         assertThat(GroupsConfig.defaults().maxHold()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(GroupsConfig.defaults().membershipIdle()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(GroupsConfig.defaults().membershipIdle()).isEqualTo(Duration.ofSeconds(10));
         assertThat(GroupsConfig.defaults().transactionTimeout()).isLessThan(Duration.ofMinutes(15));
     }
 
