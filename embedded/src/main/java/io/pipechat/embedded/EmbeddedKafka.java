@@ -1,12 +1,8 @@
 package io.pipechat.embedded;
 
 import io.pipechat.protocol.Topics;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +13,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
-import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -63,11 +58,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             boolean temporary = dataDir == null;
             Path logDir = temporary ? Files.createTempDirectory("pipechat-kafka") : dataDir;
             Files.createDirectories(logDir);
-            int brokerPort = port == 0 ? freePort() : port;
-            int controllerPort = freePort();
+            int brokerPort = port == 0 ? KraftConfig.freePort() : port;
+            int controllerPort = KraftConfig.freePort();
             Properties props = config(logDir, brokerPort, controllerPort);
             if (!Files.exists(logDir.resolve("meta.properties"))) {
-                format(logDir, props);
+                format(props);
             }
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
             server.startup();
@@ -145,55 +140,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private static Properties config(Path logDir, int brokerPort, int controllerPort) {
-        Properties p = new Properties();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-        p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        p.put("log.dirs", logDir.toString());
-        p.put("num.partitions", "1");
+        Properties p = KraftConfig.node(1, "1@127.0.0.1:" + controllerPort, brokerPort, controllerPort, logDir, 1);
         p.put("auto.create.topics.enable", "true");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "4");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("transaction.state.log.num.partitions", "4");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        // The default allocates 128 MiB of heap at start; this broker is small.
-        p.put("log.cleaner.dedupe.buffer.size", "2097152");
         p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
         return p;
     }
 
-    private static void format(Path logDir, Properties props) throws IOException {
+    private static void format(Properties props) throws IOException {
         Path file = Files.createTempFile("kafka-format", ".properties");
         try {
             try (var out = Files.newBufferedWriter(file)) {
                 props.store(out, null);
             }
-            ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-            try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
-                int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(),
-                        "-c", file.toString()}, out);
-                if (rc != 0) {
-                    throw new IllegalStateException("cannot format Kafka log in " + logDir + ": " + buffer);
-                }
-            }
+            KraftConfig.format(Uuid.randomUuid().toString(), file);
         } finally {
             Files.deleteIfExists(file);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
         }
     }
 

@@ -1,11 +1,7 @@
 package io.pipechat.local.cluster;
 
-import java.io.ByteArrayOutputStream;
+import io.pipechat.embedded.KraftConfig;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
@@ -50,8 +45,8 @@ public final class KafkaCluster {
         int[] brokerPorts = new int[n];
         int[] controllerPorts = new int[n];
         for (int i = 0; i < n; i++) {
-            brokerPorts[i] = basePort == 0 ? freePort() : basePort + i;
-            controllerPorts[i] = basePort == 0 ? freePort() : basePort + 100 + i;
+            brokerPorts[i] = basePort == 0 ? KraftConfig.freePort() : basePort + i;
+            controllerPorts[i] = basePort == 0 ? KraftConfig.freePort() : basePort + 100 + i;
         }
         StringBuilder voters = new StringBuilder();
         for (int i = 0; i < n; i++) {
@@ -61,40 +56,22 @@ public final class KafkaCluster {
         List<JavaProcesses.Child> children = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             int id = i + 1;
-            Properties p = new Properties();
-            p.put("process.roles", "broker,controller");
-            p.put("node.id", Integer.toString(id));
-            p.put("controller.quorum.voters", voters.toString());
-            p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPorts[i] + ",CONTROLLER://127.0.0.1:" + controllerPorts[i]);
-            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPorts[i]);
-            p.put("controller.listener.names", "CONTROLLER");
-            p.put("inter.broker.listener.name", "PLAINTEXT");
-            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-            p.put("log.dirs", dir.resolve("kafka-" + id).toAbsolutePath().toString());
-            p.put("num.partitions", "1");
+            Properties p = KraftConfig.node(id, voters.toString(), brokerPorts[i], controllerPorts[i],
+                    dir.resolve("kafka-" + id), n);
             p.put("default.replication.factor", Integer.toString(n));
             p.put("min.insync.replicas", "2");
             p.put("unclean.leader.election.enable", "false");
             p.put("auto.create.topics.enable", "false");
-            p.put("offsets.topic.replication.factor", Integer.toString(n));
-            p.put("offsets.topic.num.partitions", "6");
-            p.put("transaction.state.log.replication.factor", Integer.toString(n));
-            p.put("transaction.state.log.min.isr", "2");
-            p.put("transaction.state.log.num.partitions", "6");
-            p.put("share.coordinator.state.topic.replication.factor", Integer.toString(n));
-            p.put("share.coordinator.state.topic.min.isr", "2");
-            p.put("group.initial.rebalance.delay.ms", "0");
             p.put("broker.session.timeout.ms", "3000");
             p.put("broker.heartbeat.interval.ms", "500");
-            p.put("log.cleaner.dedupe.buffer.size", "2097152");
             p.put("num.network.threads", "2");
             p.put("num.io.threads", "2");
             p.put("num.recovery.threads.per.data.dir", "1");
             Path file = dir.resolve("server" + id + ".properties");
             try (var out = Files.newBufferedWriter(file)) {
-                p.store(out, "pipechat cluster test broker " + id);
+                p.store(out, "pipechat cluster broker " + id);
             }
-            format(clusterId, file);
+            KraftConfig.format(clusterId, file);
         }
         return restart(processes, dir, n);
     }
@@ -161,25 +138,6 @@ public final class KafkaCluster {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void format(String clusterId, Path file) {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
-            int rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", file.toString()}, out);
-            if (rc != 0) {
-                throw new IllegalStateException("cannot format " + file + ": " + buffer);
-            }
-        }
-    }
-
-    public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

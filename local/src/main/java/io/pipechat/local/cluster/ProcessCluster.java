@@ -2,6 +2,7 @@ package io.pipechat.local.cluster;
 
 import io.pipechat.embedded.Directories;
 import io.pipechat.embedded.EmbeddedMariaDb;
+import io.pipechat.embedded.KraftConfig;
 import io.pipechat.notifier.NotifierConfig;
 import io.pipechat.notifier.webpush.VapidKeys;
 import io.pipechat.schema.Schema;
@@ -156,19 +157,19 @@ public final class ProcessCluster implements AutoCloseable {
     private void startServices() throws IOException {
         String bootstrap = kafka.bootstrapServers();
 
-        int cdcPort = KafkaCluster.freePort();
+        int cdcPort = KraftConfig.freePort();
         Map<String, String> cdc = new HashMap<>(Map.of("cdc.connector", "mariadb", "cdc.db.host", db.host(),
                 "cdc.db.port", Integer.toString(db.port()), "cdc.db.user", db.user(), "cdc.db.password", db.password(),
                 "cdc.db.database", db.database(), "cdc.kafka.bootstrap-servers", bootstrap,
                 "cdc.replication-factor", "3", "cdc.http-port", Integer.toString(cdcPort)));
         add(processes.start("cdc", "io.pipechat.cdc.CdcMain", cdc, List.of()), "http://127.0.0.1:" + cdcPort + "/health");
 
-        int flinkMetricsPort = KafkaCluster.freePort();
-        int flinkHealthPort = KafkaCluster.freePort();
+        int flinkMetricsPort = KraftConfig.freePort();
+        int flinkHealthPort = KraftConfig.freePort();
         add(startGroupsJob(bootstrap, flinkMetricsPort, flinkHealthPort), "http://127.0.0.1:" + flinkHealthPort + "/health");
         flinkMetrics = "http://127.0.0.1:" + flinkMetricsPort + "/metrics";
 
-        int notifierPort = KafkaCluster.freePort();
+        int notifierPort = KraftConfig.freePort();
         Path notifierDir = dataDir.resolve("notifier");
         Files.createDirectories(notifierDir);
         String vapidPublicKey = VapidKeys.loadOrCreate(notifierDir.resolve(NotifierConfig.VAPID_KEY_FILE)).publicKeyBase64Url();
@@ -179,7 +180,7 @@ public final class ProcessCluster implements AutoCloseable {
                 "http://127.0.0.1:" + notifierPort + "/health");
 
         for (int r = 1; r <= options.routers(); r++) {
-            int port = KafkaCluster.freePort();
+            int port = KraftConfig.freePort();
             add(processes.start("router-" + r, "io.pipechat.router.RouterMain", Map.of(
                     "kafka.bootstrap-servers", bootstrap, "router.state-dir", dataDir.resolve("router-" + r).toString(),
                     "router.standby-replicas", "1", "router.http-port", Integer.toString(port)), List.of()),
@@ -187,7 +188,7 @@ public final class ProcessCluster implements AutoCloseable {
         }
 
         for (int e = 0; e < options.edges(); e++) {
-            int port = options.httpPort() == 0 ? KafkaCluster.freePort() : options.httpPort() + e;
+            int port = options.httpPort() == 0 ? KraftConfig.freePort() : options.httpPort() + e;
             Map<String, String> edge = new HashMap<>();
             edge.put("kafka.bootstrap-servers", bootstrap);
             edge.put("edge.partition", Integer.toString(e));
