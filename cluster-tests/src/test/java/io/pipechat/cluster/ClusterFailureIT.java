@@ -96,7 +96,7 @@ class ClusterFailureIT {
             // The job holds a message from a sender it does not know as a member for 5 s, then rejects it
             // (not_member). It has just started on a busy machine: wait until it has read both member rows.
             await("the group job read the membership").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> flinkCounter(cluster.flinkMetricsUrl(), MEMBERSHIP_CHANGES) >= 2);
+                    .until(() -> flinkCounter(cluster.service("flink-groups").metricsUrl(), MEMBERSHIP_CHANGES) >= 2);
             long groupBefore = sendToGroupAndAwait(groupSender, groupReader, group, "g-before");
             LOG.info("group message before the kills delivered in {} ms", groupBefore);
 

@@ -92,8 +92,8 @@ public final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /** One service process and its health URL. */
-    public record Service(JavaProcesses.Child process, String healthUrl) {
+    /** One service process with its health and Prometheus metrics URLs. */
+    public record Service(JavaProcesses.Child process, String healthUrl, String metricsUrl) {
         public String name() {
             return process.name();
         }
@@ -107,7 +107,6 @@ public final class ProcessCluster implements AutoCloseable {
     private EmbeddedMariaDb db;
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final List<String> edgeUrls = new ArrayList<>();
-    private String flinkMetrics;
 
     private ProcessCluster(Options options, Path dataDir, boolean temporary) {
         this.options = options;
@@ -162,12 +161,12 @@ public final class ProcessCluster implements AutoCloseable {
                 "cdc.db.port", Integer.toString(db.port()), "cdc.db.user", db.user(), "cdc.db.password", db.password(),
                 "cdc.db.database", db.database(), "cdc.kafka.bootstrap-servers", bootstrap,
                 "cdc.replication-factor", "3", "cdc.http-port", Integer.toString(cdcPort)));
-        add(processes.start("cdc", "io.pipechat.cdc.CdcMain", cdc, List.of()), "http://127.0.0.1:" + cdcPort + "/health");
+        add(processes.start("cdc", "io.pipechat.cdc.CdcMain", cdc, List.of()), "http://127.0.0.1:" + cdcPort);
 
         int flinkMetricsPort = KraftConfig.freePort();
         int flinkHealthPort = KraftConfig.freePort();
-        add(startGroupsJob(bootstrap, flinkMetricsPort, flinkHealthPort), "http://127.0.0.1:" + flinkHealthPort + "/health");
-        flinkMetrics = "http://127.0.0.1:" + flinkMetricsPort + "/metrics";
+        add(startGroupsJob(bootstrap, flinkMetricsPort, flinkHealthPort),
+                "http://127.0.0.1:" + flinkHealthPort + "/health", "http://127.0.0.1:" + flinkMetricsPort + "/metrics");
 
         int notifierPort = KraftConfig.freePort();
         Path notifierDir = dataDir.resolve("notifier");
@@ -177,14 +176,14 @@ public final class ProcessCluster implements AutoCloseable {
                 "notifier.bootstrap-servers", bootstrap, "notifier.db.url", db.jdbcUrl(), "notifier.db.user", db.user(),
                 "notifier.db.password", db.password(), "notifier.data-dir", notifierDir.toString(),
                 "notifier.http-port", Integer.toString(notifierPort)), List.of()),
-                "http://127.0.0.1:" + notifierPort + "/health");
+                "http://127.0.0.1:" + notifierPort);
 
         for (int r = 1; r <= options.routers(); r++) {
             int port = KraftConfig.freePort();
             add(processes.start("router-" + r, "io.pipechat.router.RouterMain", Map.of(
                     "kafka.bootstrap-servers", bootstrap, "router.state-dir", dataDir.resolve("router-" + r).toString(),
                     "router.standby-replicas", "1", "router.http-port", Integer.toString(port)), List.of()),
-                    "http://127.0.0.1:" + port + "/health");
+                    "http://127.0.0.1:" + port);
         }
 
         for (int e = 0; e < options.edges(); e++) {
@@ -201,7 +200,8 @@ public final class ProcessCluster implements AutoCloseable {
             edge.putAll(options.settings());
             String url = "http://127.0.0.1:" + port;
             edgeUrls.add(url);
-            add(processes.start("edge-" + e, "io.pipechat.edge.Main", edge, List.of()), url + "/observe/health");
+            add(processes.start("edge-" + e, "io.pipechat.edge.Main", edge, List.of()),
+                    url + "/observe/health", url + "/observe/metrics");
         }
     }
 
@@ -240,8 +240,13 @@ public final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    private void add(JavaProcesses.Child child, String healthUrl) {
-        services.put(child.name(), new Service(child, healthUrl));
+    /** A service whose {@code /health} and {@code /metrics} are under {@code base}, as for the router. */
+    private void add(JavaProcesses.Child child, String base) {
+        add(child, base + "/health", base + "/metrics");
+    }
+
+    private void add(JavaProcesses.Child child, String healthUrl, String metricsUrl) {
+        services.put(child.name(), new Service(child, healthUrl, metricsUrl));
     }
 
     private void awaitHealthy(Duration timeout) {
@@ -285,7 +290,7 @@ public final class ProcessCluster implements AutoCloseable {
         Files.writeString(dataDir.resolve("endpoints.txt"), describe());
     }
 
-    /** What runs where: one line per process, with its pid, health URL and log. */
+    /** What runs where: one line per process, with its pid, health and metrics URLs and log. */
     public String describe() {
         StringBuilder b = new StringBuilder();
         for (int e = 0; e < edgeUrls.size(); e++) {
@@ -297,9 +302,8 @@ public final class ProcessCluster implements AutoCloseable {
             b.append(String.format("%-12s pid %-7d %s%n", broker.name(), broker.pid(), broker.log()));
         }
         for (Service s : services.values()) {
-            String endpoints = s.name().equals("flink-groups") ? s.healthUrl() + " " + flinkMetrics
-                    : s.healthUrl().replace("/observe/health", "/observe/{health,metrics}").replace("/health", "/{health,metrics}");
-            b.append(String.format("%-12s pid %-7d %s  %s%n", s.name(), s.process().pid(), endpoints, s.process().log()));
+            b.append(String.format("%-12s pid %-7d %s %s  %s%n", s.name(), s.process().pid(), s.healthUrl(),
+                    s.metricsUrl(), s.process().log()));
         }
         return b.toString();
     }
@@ -319,11 +323,6 @@ public final class ProcessCluster implements AutoCloseable {
             throw new IllegalArgumentException("no service " + name + "; running: " + services.keySet());
         }
         return s;
-    }
-
-    /** The group job's Prometheus endpoint (Flink's reporter), e.g. {@code http://127.0.0.1:9249/metrics}. */
-    public String flinkMetricsUrl() {
-        return flinkMetrics;
     }
 
     /** The HTTP base URL of edge {@code index}, e.g. {@code http://127.0.0.1:8080}. */
