@@ -147,11 +147,6 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
                 pushQuietPeriod, standbyReplicas, commitInterval, session, heartbeat, adminTimeout);
     }
 
-    /** The project's duration syntax ({@link Durations}): {@code 500ms}, {@code 10s}, {@code 24h}, {@code 30d}, {@code PT10S}. */
-    public static Duration parseDuration(String text) {
-        return Durations.parse(text);
-    }
-
     private static String string(Function<String, String> lookup, String key, String fallback) {
         String v = lookup.apply(key);
         return v == null || v.isBlank() ? fallback : v.trim();
@@ -163,7 +158,7 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
             return fallback;
         }
         try {
-            return parseDuration(v);
+            return Durations.parse(v);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(key + ": not a duration (like 10s, 24h, 30d, PT10S): " + v, e);
         }

@@ -21,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -215,9 +216,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         if (live.isEmpty()) {
             after = maybePush(user, after, now);
         } else {
-            for (int edge : edgesOf(live)) {
-                deliver(user, edge, new Delivery.Frame(user, null, frame), now);
-            }
+            toEdges(user, live, frame, now);
         }
         putCounters(user, c, after);
     }
@@ -301,36 +300,41 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     }
 
     private void onSessionClosed(UserEvent.SessionClosed closed, long now) {
-        Presence before = presence.get(closed.user());
-        if (before == null) {
-            return;
-        }
-        List<Session> kept = before.sessions().stream()
-                .filter(s -> !s.session().equals(closed.session()) && isLive(s, now))
-                .toList();
-        if (kept.size() != before.sessions().size()) {
-            savePresence(closed.user(), kept);
-        }
+        keepSessions(closed.user(), s -> !s.session().equals(closed.session()) && isLive(s, now));
     }
 
     /** Ephemeral frames: to every edge with a live session of {@code user}, or nowhere. */
     private void toLiveEdges(String user, ServerFrame frame, long now) {
-        for (int edge : edgesOf(liveSessions(user, now))) {
-            deliver(user, edge, new Delivery.Frame(user, null, frame), now);
+        toEdges(user, liveSessions(user, now), frame, now);
+    }
+
+    /** One delivery of {@code frame} (to all of the user's sessions there) per edge of {@code sessions}. */
+    private void toEdges(String user, List<Session> sessions, ServerFrame frame, long now) {
+        if (sessions.isEmpty()) {
+            return;
+        }
+        Delivery delivery = new Delivery.Frame(user, null, frame);
+        for (int edge : edgesOf(sessions)) {
+            deliver(user, edge, delivery, now);
         }
     }
 
     /** The user's live sessions; stale ones found on the way are dropped from presence. */
     private List<Session> liveSessions(String user, long now) {
+        return keepSessions(user, s -> isLive(s, now));
+    }
+
+    /** The user's sessions that pass {@code keep}; presence is written only if that dropped any. */
+    private List<Session> keepSessions(String user, Predicate<Session> keep) {
         Presence p = presence.get(user);
         if (p == null) {
             return List.of();
         }
-        List<Session> live = p.sessions().stream().filter(s -> isLive(s, now)).toList();
-        if (live.size() != p.sessions().size()) {
-            savePresence(user, live);
+        List<Session> kept = p.sessions().stream().filter(keep).toList();
+        if (kept.size() != p.sessions().size()) {
+            savePresence(user, kept);
         }
-        return live;
+        return kept;
     }
 
     private boolean isLive(Session s, long now) {

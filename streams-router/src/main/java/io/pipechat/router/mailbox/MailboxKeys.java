@@ -12,12 +12,23 @@ package io.pipechat.router.mailbox;
  */
 public final class MailboxKeys {
     public static final char SEPARATOR = '\u0000';
+    /** Long.MAX_VALUE has 19 digits, so every seq fits. */
+    private static final int SEQ_DIGITS = 19;
 
     private MailboxKeys() {
     }
 
+    /** Runs for every stored entry and every ack: pads by hand rather than through {@code String.format}. */
     public static String key(String user, long seq) {
-        return user + SEPARATOR + String.format("%019d", seq);
+        if (seq < 0) {
+            throw new IllegalArgumentException("negative seq " + seq);
+        }
+        String digits = Long.toString(seq);
+        StringBuilder key = new StringBuilder(user.length() + 1 + SEQ_DIGITS).append(user).append(SEPARATOR);
+        for (int i = digits.length(); i < SEQ_DIGITS; i++) {
+            key.append('0');
+        }
+        return key.append(digits).toString();
     }
 
     /** The prefix of all of {@code user}'s keys. */
@@ -35,9 +46,5 @@ public final class MailboxKeys {
             throw new IllegalArgumentException("not a mailbox key: " + key);
         }
         return key.substring(0, i);
-    }
-
-    public static long seq(String key) {
-        return Long.parseLong(key.substring(key.indexOf(SEPARATOR) + 1));
     }
 }
