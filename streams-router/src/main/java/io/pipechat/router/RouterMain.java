@@ -1,9 +1,9 @@
 package io.pipechat.router;
 
+import io.pipechat.observe.Settings;
 import io.pipechat.protocol.Topics;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
@@ -27,7 +27,7 @@ public final class RouterMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        Function<String, String> settings = RouterMain::setting;
+        Function<String, String> settings = Settings::get;
         RouterConfig config = RouterConfig.from(settings);
         String bootstrap = orDefault(settings.apply("kafka.bootstrap-servers"), "localhost:9092");
         Path stateDir = Path.of(orDefault(settings.apply("router.state-dir"), "data/router"));
@@ -39,7 +39,7 @@ public final class RouterMain {
             }
         }
         Router router = Router.start(config, bootstrap, Topics.from(names), stateDir);
-        int httpPort = Integer.parseInt(orDefault(settings.apply("router.http-port"), "9400"));
+        int httpPort = Settings.httpPort("router.http-port", settings.apply("router.http-port"), 9400);
         RouterObserver observer;
         try {
             observer = httpPort < 0 ? null
@@ -60,11 +60,6 @@ public final class RouterMain {
             stopped.countDown();
         }, "router-shutdown"));
         stopped.await();
-    }
-
-    static String setting(String key) {
-        String v = System.getProperty(key);
-        return v != null ? v : System.getenv(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
     }
 
     private static String orDefault(String v, String fallback) {
