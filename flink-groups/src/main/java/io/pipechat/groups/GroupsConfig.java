@@ -89,8 +89,8 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
                 duration(values, "settle", d.settle()),
                 duration(values, "checkpoint-interval", d.checkpointInterval()),
                 duration(values, "transaction-timeout", d.transactionTimeout()),
-                Integer.parseInt(values.getOrDefault("parallelism", Integer.toString(d.parallelism()))),
-                Integer.parseInt(values.getOrDefault("restart-attempts", Integer.toString(d.restartAttempts()))),
+                integer(values, "parallelism", d.parallelism()),
+                integer(values, "restart-attempts", d.restartAttempts()),
                 duration(values, "restart-delay", d.restartDelay()));
     }
 
@@ -138,12 +138,21 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
     }
 
     /** The project's duration syntax ({@link Durations}): {@code 1500ms}, {@code 5s}, {@code 10min}, {@code PT5S}, or milliseconds. */
-    static Duration parseDuration(String text) {
-        return Durations.parse(text);
-    }
-
     private static Duration duration(Map<String, String> values, String key, Duration fallback) {
         String v = values.get(key);
-        return v == null ? fallback : parseDuration(v);
+        try {
+            return v == null ? fallback : Durations.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int integer(Map<String, String> values, String key, int fallback) {
+        String v = values.get(key);
+        try {
+            return v == null ? fallback : Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + ": not an integer: " + v, e);
+        }
     }
 }

@@ -23,6 +23,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -81,24 +82,10 @@ public final class GroupsJob {
 
     /** The job on Kafka: the topics, consumer group and transactional id prefix of {@code config}. */
     public static GroupsJob kafka(GroupsConfig config) {
-        KafkaSource<GroupEvent.Message> messages = KafkaSource.<GroupEvent.Message>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setTopics(config.topics().groupEvents())
-                .setGroupId(config.consumerGroup())
-                .setClientIdPrefix(config.consumerGroup() + "-group-events")
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
-                .setDeserializer(new GroupMessageDeserializer())
-                .build();
-        KafkaSource<MembershipChange> membership = KafkaSource.<MembershipChange>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setTopics(config.topics().groupMembersCdc())
-                .setGroupId(config.consumerGroup())
-                .setClientIdPrefix(config.consumerGroup() + "-group-members")
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
-                .setDeserializer(new DebeziumMembershipDeserializer())
-                .build();
+        KafkaSource<GroupEvent.Message> messages = source(config, config.topics().groupEvents(), "-group-events",
+                new GroupMessageDeserializer());
+        KafkaSource<MembershipChange> membership = source(config, config.topics().groupMembersCdc(), "-group-members",
+                new DebeziumMembershipDeserializer());
         KafkaSink<UserEvent> sink = KafkaSink.<UserEvent>builder()
                 .setBootstrapServers(config.bootstrapServers())
                 .setRecordSerializer(new UserEventSerializer(config.topics().userEvents()))
@@ -108,6 +95,20 @@ public final class GroupsJob {
                 .build();
         return new GroupsJob(messages, membership, sink, config.hold(), config.maxHold(), config.membershipIdle(),
                 config.settle());
+    }
+
+    /** A source of {@code topic}: committed records only, from the group's offsets (else the start). */
+    private static <T> KafkaSource<T> source(GroupsConfig config, String topic, String clientIdSuffix,
+                                             KafkaRecordDeserializationSchema<T> deserializer) {
+        return KafkaSource.<T>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(topic)
+                .setGroupId(config.consumerGroup())
+                .setClientIdPrefix(config.consumerGroup() + clientIdSuffix)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+                .setDeserializer(deserializer)
+                .build();
     }
 
     /**

@@ -52,7 +52,9 @@ class GroupsConfigTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-hold");
         assertThat(GroupsConfig.defaults().withHold(Duration.ofMinutes(5)).maxHold()).isEqualTo(Duration.ofMinutes(5));
         assertThatThrownBy(() -> GroupsConfig.from(Map.of("hold", "soon")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a duration").hasMessageContaining("soon");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hold: not a duration").hasMessageContaining("soon");
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("parallelism", "many")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("parallelism: not an integer: many");
         assertThatThrownBy(() -> GroupsConfig.from(Map.of("transaction-timeout", "1s", "checkpoint-interval", "2s")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("transaction-timeout");
     }

@@ -1,5 +1,11 @@
 package io.pipechat.groups;
 
+import static io.pipechat.groups.GroupsTraffic.bytes;
+import static io.pipechat.groups.GroupsTraffic.cdc;
+import static io.pipechat.groups.GroupsTraffic.consumer;
+import static io.pipechat.groups.GroupsTraffic.pollFor;
+import static io.pipechat.groups.GroupsTraffic.producer;
+import static io.pipechat.groups.GroupsTraffic.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,11 +13,9 @@ import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
 import io.pipechat.protocol.ErrorCode;
-import io.pipechat.protocol.Json;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,14 +26,9 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,8 +69,8 @@ class GroupsJobIT {
             cdc(producer, topics, "g0", "zed", DebeziumMembershipDeserializerTest.event("d",
                     DebeziumMembershipDeserializerTest.row("g0", "zed", "member"), null));
             cdc(producer, topics, "g0", "zed", null);
-            cdc(producer, topics, "g0", "zed", "{not json".getBytes(StandardCharsets.UTF_8));
-            producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g1"), "garbage".getBytes(StandardCharsets.UTF_8)));
+            cdc(producer, topics, "g0", "zed", bytes("{not json"));
+            producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g1"), bytes("garbage")));
             producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g1"), null));
             send(producer, topics, message("alice", "first"));
             send(producer, topics, message("mallory", "intruder"));
@@ -87,8 +86,7 @@ class GroupsJobIT {
                         "not a member of g1", 1_000L));
 
                 // A new group whose first message overtakes its membership: held, then released.
-                producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g2"),
-                        Json.bytes(new GroupEvent.Message("g2", "erin", "e1", 2_000L, "first in g2", null))));
+                send(producer, topics, new GroupEvent.Message("g2", "erin", "e1", 2_000L, "first in g2", null));
                 producer.flush();
                 Thread.sleep(200);
                 cdc(producer, topics, "g2", "erin", DebeziumMembershipDeserializerTest.event("c", null,
@@ -165,48 +163,7 @@ class GroupsJobIT {
                 .map(u -> u + "/" + id).collect(Collectors.toSet());
     }
 
-    private static void pollFor(KafkaConsumer<byte[], byte[]> consumer, List<UserEvent> seen, Duration time) {
-        long end = System.nanoTime() + time.toNanos();
-        while (System.nanoTime() < end) {
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-                UserEvent event = Json.read(r.value(), UserEvent.class);
-                assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(event.user());
-                seen.add(event);
-            }
-        }
-    }
-
     private static GroupEvent.Message message(String from, String id) {
         return new GroupEvent.Message("g1", from, id, 1_000L, "body of " + id, null);
-    }
-
-    private static void send(KafkaProducer<byte[], byte[]> producer, Topics topics, GroupEvent.Message m) {
-        producer.send(new ProducerRecord<>(topics.groupEvents(), bytes(m.group()), Json.bytes(m)));
-    }
-
-    private static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, String user, byte[] value) {
-        byte[] key = Json.bytes(Map.of("group_id", group, "user_id", user));
-        producer.send(new ProducerRecord<>(topics.groupMembersCdc(), key, value));
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
-        return new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka, String topic) {
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, topic + ".it-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        return consumer;
     }
 }

@@ -1,5 +1,8 @@
 package io.pipechat.groups;
 
+import static io.pipechat.groups.GroupsTraffic.consumer;
+import static io.pipechat.groups.GroupsTraffic.producer;
+import static io.pipechat.groups.GroupsTraffic.send;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 import static org.awaitility.Awaitility.await;
@@ -15,19 +18,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.Logger;
@@ -144,29 +140,7 @@ class GroupsMetricsIT {
     }
 
     private static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, String user) {
-        byte[] key = Json.bytes(Map.of("group_id", group, "user_id", user));
-        producer.send(new ProducerRecord<>(topics.groupMembersCdc(), key, DebeziumMembershipDeserializerTest.event("c", null,
-                DebeziumMembershipDeserializerTest.row(group, user, "member"))));
-    }
-
-    private static void send(KafkaProducer<byte[], byte[]> producer, Topics topics, GroupEvent.Message m) {
-        producer.send(new ProducerRecord<>(topics.groupEvents(), m.group().getBytes(StandardCharsets.UTF_8), Json.bytes(m)));
-    }
-
-    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka, String topic) {
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, topic + ".metrics-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        return consumer;
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
-        return new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
+        GroupsTraffic.cdc(producer, topics, group, user, DebeziumMembershipDeserializerTest.event("c", null,
+                DebeziumMembershipDeserializerTest.row(group, user, "member")));
     }
 }

@@ -1,5 +1,10 @@
 package io.pipechat.groups;
 
+import static io.pipechat.groups.GroupsTraffic.cdc;
+import static io.pipechat.groups.GroupsTraffic.consumer;
+import static io.pipechat.groups.GroupsTraffic.pollFor;
+import static io.pipechat.groups.GroupsTraffic.producer;
+import static io.pipechat.groups.GroupsTraffic.send;
 import static io.pipechat.groups.membership.DebeziumMembershipDeserializerTest.event;
 import static io.pipechat.groups.membership.DebeziumMembershipDeserializerTest.row;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,24 +13,15 @@ import static org.awaitility.Awaitility.await;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.protocol.ErrorCode;
-import io.pipechat.protocol.Json;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,44 +130,5 @@ class MembershipLagIT {
             pollFor(consumer, seen, Duration.ofMillis(200));
             assertThat(seen).contains(expected);
         });
-    }
-
-    private static void pollFor(KafkaConsumer<byte[], byte[]> consumer, List<UserEvent> seen, Duration time) {
-        long end = System.nanoTime() + time.toNanos();
-        while (System.nanoTime() < end) {
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-                seen.add(Json.read(r.value(), UserEvent.class));
-            }
-        }
-    }
-
-    private static void send(KafkaProducer<byte[], byte[]> producer, Topics topics, GroupEvent.Message m) {
-        producer.send(new ProducerRecord<>(topics.groupEvents(), bytes(m.group()), Json.bytes(m)));
-    }
-
-    private static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, String user, byte[] value) {
-        byte[] key = Json.bytes(Map.of("group_id", group, "user_id", user));
-        producer.send(new ProducerRecord<>(topics.groupMembersCdc(), key, value));
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
-        return new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    private static KafkaConsumer<byte[], byte[]> consumer(EmbeddedKafka kafka, String topic) {
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, topic + ".it-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        return consumer;
     }
 }

@@ -30,8 +30,8 @@ import org.apache.flink.util.Collector;
  * <p>Keyed state, per group:
  * <ul>
  *   <li>{@code members}: {@code MapState<user id, role>}. A {@code Joined} change puts, a {@code Left}
- *       removes. Cleared when the last member leaves and nothing is held, so a deleted group
- *       leaves no state behind.</li>
+ *       removes; the last removal leaves no entry (heap and RocksDB backends keep no empty map),
+ *       so a deleted group leaves no state behind once nothing is held.</li>
  *   <li>{@code held}: {@code ListState<Held>}, the queue of messages not yet expanded, in arrival
  *       order. A message waits here while its sender is not (yet) a member: membership and
  *       messages come on different topics, so a message from a user added a moment ago can
@@ -171,12 +171,7 @@ public final class GroupExpander
                     }
                 }
             }
-            case MembershipChange.Left left -> {
-                members.remove(left.user());
-                if (members.isEmpty() && !held.get().iterator().hasNext()) {
-                    members.clear();
-                }
-            }
+            case MembershipChange.Left left -> members.remove(left.user());
         }
     }
 
@@ -218,9 +213,6 @@ public final class GroupExpander
             deleteTimers(queue.get(0), ctx);
             if (done == queue.size()) {
                 held.clear();
-                if (members.isEmpty()) {
-                    members.clear();
-                }
             } else {
                 held.update(queue.subList(done, queue.size()));
             }

@@ -80,6 +80,13 @@ class GroupExpanderTest {
         harness.processElement1(m, 0);
     }
 
+    /** The membership changes the job's deserializer reads from one Debezium change event. */
+    void changeEvent(byte[] debeziumValue) throws Exception {
+        for (MembershipChange change : DebeziumMembershipDeserializerTest.parse(debeziumValue)) {
+            harness.processElement2(change, 0);
+        }
+    }
+
     List<UserEvent> drainOutput() {
         List<UserEvent> out = harness.extractOutputValues();
         harness.getOutput().clear();
@@ -255,10 +262,7 @@ class GroupExpanderTest {
         join("g1", "alice");
         join("g1", "bob");
         join("g2", "carol");
-        for (MembershipChange change : DebeziumMembershipDeserializerTest.parse(
-                DebeziumMembershipDeserializerTest.update("g1", "bob", "g2", "bob"))) {
-            harness.processElement2(change, 0);
-        }
+        changeEvent(DebeziumMembershipDeserializerTest.update("g1", "bob", "g2", "bob"));
         var inG1 = msg("g1", "alice", "a-1");
         var inG2 = msg("g2", "carol", "c-1");
         send(inG1);
@@ -270,10 +274,7 @@ class GroupExpanderTest {
     @Test
     void snapshotEventsBuildMembership() throws Exception {
         for (String user : List.of("alice", "bob")) {
-            for (MembershipChange change : DebeziumMembershipDeserializerTest.parse(
-                    DebeziumMembershipDeserializerTest.event("r", null, DebeziumMembershipDeserializerTest.row("g9", user, "member")))) {
-                harness.processElement2(change, 0);
-            }
+            changeEvent(DebeziumMembershipDeserializerTest.event("r", null, DebeziumMembershipDeserializerTest.row("g9", user, "member")));
         }
         var m = msg("g9", "bob", "b-1");
         send(m);
