@@ -8,6 +8,7 @@ import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.MariaDbExtension;
+import io.pipechat.embedded.testing.PrometheusText;
 import io.pipechat.observe.ObserveServer;
 import io.pipechat.schema.Schema;
 import java.net.ServerSocket;
@@ -23,10 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.awaitility.Awaitility;
@@ -63,26 +61,26 @@ class CdcObserveIT {
                 }
                 s.execute("DELETE FROM group_members WHERE group_id = 'g1' AND user_id = 'cid'");
                 Awaitility.await().atMost(WAIT).until(() ->
-                        sample(get(base + "/metrics").body(), "pipechat_cdc_events_total",
+                        PrometheusText.value(get(base + "/metrics").body(), "pipechat_cdc_events_total",
                                 "op=\"tombstone\",table=\"group_members\"").orElse(0) == 1);
 
                 String metrics = get(base + "/metrics").body();
-                assertThat(sample(metrics, "pipechat_cdc_events_total", "op=\"read\",table=\"chat_groups\""))
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_events_total", "op=\"read\",table=\"chat_groups\""))
                         .hasValue(1);
-                assertThat(sample(metrics, "pipechat_cdc_events_total", "op=\"create\",table=\"group_members\""))
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_events_total", "op=\"create\",table=\"group_members\""))
                         .hasValue(3);
-                assertThat(sample(metrics, "pipechat_cdc_events_total", "op=\"delete\",table=\"group_members\""))
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_events_total", "op=\"delete\",table=\"group_members\""))
                         .hasValue(1);
                 // the three inserts and the delete were streamed from the binlog; the snapshot read has no lag
-                assertThat(sample(metrics, "pipechat_cdc_lag_seconds_count", null)).hasValue(4);
-                assertThat(sample(metrics, "pipechat_cdc_lag_seconds_sum", null).orElse(-1)).isGreaterThanOrEqualTo(0);
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_lag_seconds_count")).hasValue(4);
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_lag_seconds_sum").orElse(-1)).isGreaterThanOrEqualTo(0);
                 assertThat(metrics).contains("pipechat_cdc_lag_seconds_bucket{le=");
-                assertThat(sample(metrics, "pipechat_cdc_publish_delay_seconds_count", null)).hasValue(5);
-                assertThat(sample(metrics, "pipechat_cdc_last_event_age_seconds", null).orElse(-1))
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_publish_delay_seconds_count")).hasValue(5);
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_last_event_age_seconds").orElse(-1))
                         .as("a number once a change was written").isGreaterThanOrEqualTo(0);
-                assertThat(sample(metrics, "pipechat_cdc_state", "state=\"STREAMING\"")).hasValue(1);
-                assertThat(sample(metrics, "pipechat_cdc_state", "state=\"STARTING\"")).hasValue(0);
-                assertThat(sample(metrics, "pipechat_cdc_write_failures_total", null)).isEmpty();
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_state", "state=\"STREAMING\"")).hasValue(1);
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_state", "state=\"STARTING\"")).hasValue(0);
+                assertThat(PrometheusText.value(metrics, "pipechat_cdc_write_failures_total")).isEmpty();
                 assertThat(engine.metrics().lagSamples()).isEqualTo(4);
 
                 engine.close();
@@ -115,7 +113,7 @@ class CdcObserveIT {
             HttpResponse<String> failed = get(base + "/health");
             assertThat(failed.statusCode()).isEqualTo(503);
             assertThat(failed.body()).isEqualTo("{\"status\":\"DOWN\",\"detail\":\"FAILED\"}");
-            assertThat(sample(get(base + "/metrics").body(), "pipechat_cdc_state", "state=\"FAILED\"")).hasValue(1);
+            assertThat(PrometheusText.value(get(base + "/metrics").body(), "pipechat_cdc_state", "state=\"FAILED\"")).hasValue(1);
         } finally {
             engine.close();
         }
@@ -139,9 +137,9 @@ class CdcObserveIT {
         try (ObserveServer server = ObserveServer.start("127.0.0.1", 0, registry, engine::health)) {
             String base = "http://127.0.0.1:" + server.port();
             assertThat(engine.stopped().get(WAIT.toSeconds(), TimeUnit.SECONDS)).isPresent();
-            assertThat(sample(get(base + "/metrics").body(), "pipechat_cdc_write_failures_total",
+            assertThat(PrometheusText.value(get(base + "/metrics").body(), "pipechat_cdc_write_failures_total",
                     "table=\"chat_groups\"")).hasValue(1);
-            assertThat(sample(get(base + "/metrics").body(), "pipechat_cdc_events_total",
+            assertThat(PrometheusText.value(get(base + "/metrics").body(), "pipechat_cdc_events_total",
                     "op=\"read\",table=\"chat_groups\"")).isEmpty();
             assertThat(get(base + "/health").statusCode()).isEqualTo(503);
             assertThat(engine.eventsWritten()).isZero();
@@ -183,7 +181,7 @@ class CdcObserveIT {
             assertThat(get(base + "/health").body()).isEqualTo("{\"status\":\"UP\",\"detail\":\"STREAMING\"}");
             assertThat(engine.isRunning()).isTrue();
             s.execute("INSERT INTO chat_groups (id, name, created_by, created_at) VALUES ('g9', 'Back', 'ann', NOW(3))");
-            Awaitility.await().atMost(WAIT).until(() -> sample(get(base + "/metrics").body(),
+            Awaitility.await().atMost(WAIT).until(() -> PrometheusText.value(get(base + "/metrics").body(),
                     "pipechat_cdc_events_total", "op=\"create\",table=\"chat_groups\"").orElse(0) == 1);
         } finally {
             engine.close();
@@ -193,13 +191,6 @@ class CdcObserveIT {
     private HttpResponse<String> get(String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** The value of {@code name{labels}} in Prometheus text ({@code labels} null: no labels), if present. */
-    static OptionalDouble sample(String text, String name, String labels) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + (labels == null ? "" : "\\{" + Pattern.quote(labels) + ",?\\}")
-                + " (\\S+)$").matcher(text);
-        return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
     }
 
     private static CdcConfig freshSetup(EmbeddedKafka kafka, EmbeddedMariaDb db, String prefix, long serverId) {

@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
+import io.pipechat.embedded.testing.PrometheusText;
 import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Topics;
@@ -124,7 +125,7 @@ class GroupsJobIT {
                 assertThat(job.restoredFrom()).as("restored from the retained checkpoint").isPresent();
                 awaitAll(consumer, seen, expected);
                 // This run expanded at least the 40 c-messages, each to the 2 other members of g1.
-                String metrics = PrometheusText.scrape(job.metricsPort().orElseThrow());
+                String metrics = PrometheusText.scrape("http://127.0.0.1:" + job.metricsPort().orElseThrow() + "/metrics");
                 double messages = PrometheusText.sum(metrics, GroupsMetricsIT.PREFIX + "messages");
                 assertThat(messages).isGreaterThanOrEqualTo(40);
                 assertThat(PrometheusText.sum(metrics, GroupsMetricsIT.PREFIX + "deliveries")).isEqualTo(2 * messages);

@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
+import io.pipechat.embedded.testing.PrometheusText;
 import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
 import io.pipechat.protocol.Json;
 import io.pipechat.protocol.Topics;
@@ -108,12 +109,12 @@ class GroupsMetricsIT {
             text.lines().filter(l -> l.matches("^flink_\\w*(group_expander|group_events|group_members_cdc)_.*"))
                     .forEach(l -> LOG.info("{}", l.replaceAll("\\{.*}", "{...}")));
             assertThat(PrometheusText.sum(text, PREFIX + "recipients_count")).isEqualTo(2.0);
-            assertThat(PrometheusText.sample(text, PREFIX + "recipients", "quantile=\"0.99\""))
+            assertThat(PrometheusText.sum(text, PREFIX + "recipients", "quantile=\"0.99\""))
                     .isEqualTo(recipientsPerMessage.values().stream().mapToInt(Integer::intValue).max().orElseThrow());
             // Flink's reporter replaces the characters Prometheus does not allow in labels with '_'.
-            assertThat(PrometheusText.sample(text, PREFIX + "deliveries", "job_name=\"pipechat_flink_groups\""))
+            assertThat(PrometheusText.sum(text, PREFIX + "deliveries", "job_name=\"pipechat_flink_groups\""))
                     .as("job_name label").isEqualTo(deliveries);
-            assertThat(PrometheusText.sample(text, PREFIX + "deliveries", "operator_name=\"group_expander\""))
+            assertThat(PrometheusText.sum(text, PREFIX + "deliveries", "operator_name=\"group_expander\""))
                     .as("operator_name label").isEqualTo(deliveries);
             assertThat(PrometheusText.sum(text, PREFIX + "rejected")).isZero();
             assertThat(PrometheusText.sum(text, PREFIX + "released")).as("every held message released")

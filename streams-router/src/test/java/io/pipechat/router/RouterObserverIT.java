@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
+import io.pipechat.embedded.testing.PrometheusText;
 import io.pipechat.protocol.Address;
 import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.Topics;
@@ -16,9 +17,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.OptionalDouble;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -60,7 +58,7 @@ class RouterObserverIT {
                 HttpResponse<String> metrics = get(base + "/metrics");
                 assertThat(metrics.statusCode()).isEqualTo(200);
                 assertThat(metrics.body()).contains("kafka_stream_");
-                assertThat(value(metrics.body(), "pipechat_router_mailbox_entries")).hasValue(0);
+                assertThat(PrometheusText.value(metrics.body(), "pipechat_router_mailbox_entries")).hasValue(0);
 
                 // Nobody is online: every message stays in a mailbox and asks for a push.
                 send(producer, topics, "alice", "bob", "m1");
@@ -70,11 +68,11 @@ class RouterObserverIT {
                 send(producer, topics, "bob", "frank", "m1");
                 await().atMost(WAIT).untilAsserted(() -> {
                     String body = get(base + "/metrics").body();
-                    assertThat(value(body, "pipechat_router_mailbox_entries")).hasValue(5);
-                    assertThat(value(body, "pipechat_router_mailbox_users")).hasValue(4);
-                    assertThat(value(body, "pipechat_router_messages_stored_total")).hasValue(5);
-                    assertThat(value(body, "pipechat_router_push_requests_total")).as("one per user").hasValue(4);
-                    assertThat(value(body, "pipechat_router_deliveries_total")).hasValue(0);
+                    assertThat(PrometheusText.value(body, "pipechat_router_mailbox_entries")).hasValue(5);
+                    assertThat(PrometheusText.value(body, "pipechat_router_mailbox_users")).hasValue(4);
+                    assertThat(PrometheusText.value(body, "pipechat_router_messages_stored_total")).hasValue(5);
+                    assertThat(PrometheusText.value(body, "pipechat_router_push_requests_total")).as("one per user").hasValue(4);
+                    assertThat(PrometheusText.value(body, "pipechat_router_deliveries_total")).hasValue(0);
                 });
             }
 
@@ -90,11 +88,11 @@ class RouterObserverIT {
                 String base = "http://127.0.0.1:" + observer.port();
                 await().atMost(WAIT).untilAsserted(() -> {
                     String body = get(base + "/metrics").body();
-                    assertThat(value(body, "pipechat_router_mailbox_entries")).hasValue(5 + 3);
-                    assertThat(value(body, "pipechat_router_mailbox_users")).hasValue(4 + 1);
-                    assertThat(value(body, "pipechat_router_messages_stored_total")).as("counts this instance's work")
+                    assertThat(PrometheusText.value(body, "pipechat_router_mailbox_entries")).hasValue(5 + 3);
+                    assertThat(PrometheusText.value(body, "pipechat_router_mailbox_users")).hasValue(4 + 1);
+                    assertThat(PrometheusText.value(body, "pipechat_router_messages_stored_total")).as("counts this instance's work")
                             .hasValue(3);
-                    assertThat(value(body, "pipechat_router_mailbox_oldest_age_seconds").orElseThrow())
+                    assertThat(PrometheusText.value(body, "pipechat_router_mailbox_oldest_age_seconds").orElseThrow())
                             .as("the oldest entry, found by a retention pass").isPositive();
                 });
             }
@@ -109,11 +107,5 @@ class RouterObserverIT {
 
     private HttpResponse<String> get(String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** The value of an untagged sample {@code name} in Prometheus text, if present. */
-    private static OptionalDouble value(String prometheusText, String name) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})? (\\S+)$").matcher(prometheusText);
-        return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
     }
 }
