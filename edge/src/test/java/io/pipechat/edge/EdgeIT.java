@@ -176,6 +176,22 @@ class EdgeIT {
     }
 
     @Test
+    void pushesAFrameNamingASessionToThatSessionOnly() {
+        try (ChatClient phone = connect("hank", "phone"); ChatClient laptop = connect("hank", "laptop");
+             var producer = producer()) {
+            UserEvent.SessionOpened phoneOpened = (UserEvent.SessionOpened) readAll(topics.userEvents(),
+                    e -> e instanceof UserEvent.SessionOpened o && o.user().equals("hank") && o.device().equals("phone"), 1)
+                    .getFirst();
+            ServerFrame.Msg msg = new ServerFrame.Msg(5, "to-phone", "x", Address.user("hank"), 1, "phone only", null);
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "hank",
+                    new Delivery.Frame("hank", phoneOpened.session(), msg)));
+            producer.flush();
+            assertThat(phone.next("msg").get("id").asText()).isEqualTo("to-phone");
+            assertThat(laptop.drain("msg", Duration.ofMillis(500))).isEmpty();
+        }
+    }
+
+    @Test
     void closesTheSessionNamedByACloseDelivery() {
         try (ChatClient erin = connect("erin"); var producer = producer()) {
             UserEvent.SessionOpened opened = (UserEvent.SessionOpened) readAll(topics.userEvents(),

@@ -7,7 +7,6 @@ import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.MariaDbExtension;
-import io.pipechat.embedded.testing.ChatClient;
 import io.pipechat.protocol.Json;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.auth.Hs256Tokens;
@@ -51,17 +50,8 @@ class GroupApiIT {
     }
 
     private static Reply call(String user, String method, String path, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (user != null) {
-            b.header("Authorization", "Bearer " + ChatClient.devToken(base, user));
-        }
-        try {
-            HttpResponse<String> res = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            return new Reply(res.statusCode(), res.body().isEmpty() ? null : Json.MAPPER.readTree(res.body()));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        HttpResponse<String> res = TestEdges.call(base, user, method, path, body);
+        return new Reply(res.statusCode(), res.body().isEmpty() ? null : Json.read(res.body(), JsonNode.class));
     }
 
     private static String create(String creator, String name, String... members) {

@@ -7,7 +7,6 @@ import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.MariaDbExtension;
-import io.pipechat.embedded.testing.ChatClient;
 import io.pipechat.protocol.Topics;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -53,13 +52,8 @@ class PushApiIT {
         ds.close();
     }
 
-    private static int call(String user, String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (user != null) {
-            b.header("Authorization", "Bearer " + ChatClient.devToken(base, user));
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    private static int call(String user, String method, String path, String body) {
+        return TestEdges.call(base, user, method, path, body).statusCode();
     }
 
     private static String subscription(String endpoint) {

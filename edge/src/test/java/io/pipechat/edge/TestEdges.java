@@ -2,12 +2,21 @@ package io.pipechat.edge;
 
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.EmbeddedMariaDb;
+import io.pipechat.embedded.testing.ChatClient;
 import io.pipechat.protocol.Topics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.HashMap;
 import java.util.Map;
 
 /** Configuration of an edge under test: a free port, the test's own topics, development mode. */
 final class TestEdges {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
     private TestEdges() {
     }
 
@@ -27,5 +36,25 @@ final class TestEdges {
         settings.put("db.user", db.user());
         settings.put("db.password", db.password());
         return settings;
+    }
+
+    /**
+     * Calls the edge's HTTP API at {@code base + path}, as {@code user} (a development token) or
+     * without a token when {@code user} is null; {@code body} null sends none.
+     */
+    static HttpResponse<String> call(String base, String user, String method, String path, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (user != null) {
+            b.header("Authorization", "Bearer " + ChatClient.devToken(base, user));
+        }
+        try {
+            return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -7,6 +7,7 @@ import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.events.Delivery;
 import io.pipechat.protocol.frames.FrameCodec;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -89,17 +90,25 @@ public final class DeliveryConsumer implements AutoCloseable {
 
     private void dispatch(Delivery delivery) {
         switch (delivery) {
-            case Delivery.Frame f -> {
-                List<ClientSession> targets = f.session() == null
-                        ? sessions.of(f.user())
-                        : sessions.find(f.user(), f.session()).map(List::of).orElse(List.of());
-                if (targets.isEmpty()) {
-                    return;
+            case Delivery.Frame f when f.session() == null -> {
+                Collection<ClientSession> targets = sessions.of(f.user());
+                if (!targets.isEmpty()) {
+                    String text = FrameCodec.encode(f.frame()); // once for all of the user's sessions
+                    targets.forEach(s -> s.sendText(text));
                 }
-                String text = FrameCodec.encode(f.frame());
-                targets.forEach(s -> s.sendText(text));
             }
-            case Delivery.Close c -> sessions.find(c.user(), c.session()).ifPresent(s -> s.close(c.code(), c.reason()));
+            case Delivery.Frame f -> {
+                ClientSession target = sessions.find(f.user(), f.session());
+                if (target != null) {
+                    target.send(f.frame());
+                }
+            }
+            case Delivery.Close c -> {
+                ClientSession target = sessions.find(c.user(), c.session());
+                if (target != null) {
+                    target.close(c.code(), c.reason());
+                }
+            }
         }
     }
 

@@ -119,7 +119,8 @@ public final class ChatEndpoint implements WsListener {
             if (fragments.length() + text.length() > ctx.maxFrameBytes()) {
                 oversize = true;
                 fragments.setLength(0);
-            } else {
+            } else if (!last || !fragments.isEmpty()) {
+                // A frame in one piece (the usual case) is used as it came, without a copy.
                 fragments.append(text);
             }
         }
@@ -136,8 +137,11 @@ public final class ChatEndpoint implements WsListener {
             reject(ErrorCode.TOO_LARGE, "frame larger than " + ctx.maxFrameBytes() + " bytes", null);
             return;
         }
-        String frame = fragments.toString();
-        fragments.setLength(0);
+        String frame = text;
+        if (!fragments.isEmpty()) {
+            frame = fragments.toString();
+            fragments.setLength(0);
+        }
         switch (FrameCodec.decode(frame)) {
             case DecodeResult.Ok ok -> handle(ok.frame());
             case DecodeResult.Invalid bad -> reject(bad.code(), bad.message(), bad.id());

@@ -1,5 +1,7 @@
 package io.pipechat.edge.session;
 
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,14 +53,19 @@ public final class Sessions {
         return removed[0];
     }
 
-    public List<ClientSession> of(String user) {
+    /**
+     * A live view of the user's sessions, for the delivery consumer to iterate once per record
+     * without copying (weakly consistent: a session added or removed meanwhile may or may not show).
+     */
+    public Collection<ClientSession> of(String user) {
         Map<String, ClientSession> sessions = byUser.get(user);
-        return sessions == null ? List.of() : List.copyOf(sessions.values());
+        return sessions == null ? List.of() : Collections.unmodifiableCollection(sessions.values());
     }
 
-    public Optional<ClientSession> find(String user, String sessionId) {
+    /** The user's session with that id, or null. */
+    public ClientSession find(String user, String sessionId) {
         Map<String, ClientSession> sessions = byUser.get(user);
-        return sessions == null ? Optional.empty() : Optional.ofNullable(sessions.get(sessionId));
+        return sessions == null ? null : sessions.get(sessionId);
     }
 
     public int count() {
