@@ -6,11 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.testing.ChatClient;
+import io.pipechat.embedded.testing.PrometheusText;
 import io.pipechat.protocol.Topics;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +34,6 @@ class KafkaClientMetricsIT {
     private static final int FIRST = 5;
     private static final int SECOND = 6;
     private static final int RESTARTED = 7;
-
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Test
     void deliveryConsumerAndProducerMetricsAreServedUnderTheEdgesClientIds(EmbeddedKafka kafka) throws Exception {
@@ -107,7 +102,7 @@ class KafkaClientMetricsIT {
             String base = "http://127.0.0.1:" + first.port();
             try (ChatClient c = ChatClient.connect(base, ChatClient.devToken(base, "before"), "d")) {
                 c.next("welcome");
-                assertThat(sample(scrape(first), "pipechat_edge_connections", edgeTag)).hasValue(1);
+                assertThat(PrometheusText.value(scrape(first), "pipechat_edge_connections", edgeTag)).hasValue(1);
             }
         }
         try (Edge again = start(kafka, topics, RESTARTED)) {
@@ -116,25 +111,10 @@ class KafkaClientMetricsIT {
                  ChatClient b = ChatClient.connect(base, ChatClient.devToken(base, "after-2"), "d")) {
                 a.next("welcome");
                 b.next("welcome");
-                assertThat(sample(scrape(again), "pipechat_edge_connections", edgeTag))
+                assertThat(PrometheusText.value(scrape(again), "pipechat_edge_connections", edgeTag))
                         .as("the gauge reads the new edge's sessions, not the closed one's").hasValue(2);
             }
         }
-    }
-
-    /** The value of the first sample of {@code name} whose labels contain {@code label}. */
-    static OptionalDouble sample(String metrics, String name, String label) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)", Pattern.MULTILINE).matcher(metrics);
-        while (m.find()) {
-            if (m.group(1).contains(label)) {
-                return OptionalDouble.of(switch (m.group(2)) {
-                    case "+Inf" -> Double.POSITIVE_INFINITY;
-                    case "-Inf" -> Double.NEGATIVE_INFINITY;
-                    default -> Double.parseDouble(m.group(2));
-                });
-            }
-        }
-        return OptionalDouble.empty();
     }
 
     private static Edge start(EmbeddedKafka kafka, Topics topics, int partition) {
@@ -143,17 +123,13 @@ class KafkaClientMetricsIT {
         return Edge.start(Edge.config(settings));
     }
 
-    private static String scrape(Edge edge) throws Exception {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + edge.port() + "/observe/metrics"))
-                .header("Accept", "text/plain").build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).isEqualTo(200);
-        return response.body();
+    private static String scrape(Edge edge) {
+        return PrometheusText.scrape("http://127.0.0.1:" + edge.port() + "/observe/metrics");
     }
 
-    /** The value of the first sample of {@code name} with label {@code client_id="clientId"}. */
+    /** The samples of {@code name} of the Kafka client {@code clientId}, summed. */
     static OptionalDouble value(String metrics, String name, String clientId) {
-        return sample(metrics, name, "client_id=\"" + clientId + "\"");
+        return PrometheusText.value(metrics, name, "client_id=\"" + clientId + "\"");
     }
 
     /** Every {@code client_id} label of a {@code kafka_*} sample. */

@@ -7,6 +7,7 @@ import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.MariaDbExtension;
+import io.pipechat.embedded.testing.PrometheusText;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pipechat.notifier.TestPushService.Hang;
@@ -16,10 +17,6 @@ import io.pipechat.protocol.Json;
 import io.pipechat.observe.ObserveServer;
 import io.pipechat.protocol.events.PushRequest;
 import io.pipechat.schema.Schema;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -35,8 +32,6 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -241,30 +236,13 @@ class NotifierIT {
         }
     }
 
-    private static String scrape(ObserveServer observer) throws Exception {
-        try (HttpClient http = HttpClient.newHttpClient()) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + observer.port() + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).isEqualTo(200);
-            return response.body();
-        }
+    private static String scrape(ObserveServer observer) {
+        return PrometheusText.scrape("http://127.0.0.1:" + observer.port() + "/metrics");
     }
 
-    /** The value of the first sample of {@code name} with label {@code client_id="clientId"}. */
+    /** The samples of {@code name} of the Kafka client {@code clientId}, summed. */
     private static OptionalDouble value(String metrics, String name, String clientId) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)\\} (\\S+)", Pattern.MULTILINE)
-                .matcher(metrics);
-        while (m.find()) {
-            if (m.group(1).contains("client_id=\"" + clientId + "\"")) {
-                return OptionalDouble.of(switch (m.group(2)) {
-                    case "+Inf" -> Double.POSITIVE_INFINITY;
-                    case "-Inf" -> Double.NEGATIVE_INFINITY;
-                    default -> Double.parseDouble(m.group(2));
-                });
-            }
-        }
-        return OptionalDouble.empty();
+        return PrometheusText.value(metrics, name, "client_id=\"" + clientId + "\"");
     }
 
     private void request(String user, int pending) {
