@@ -7,10 +7,10 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pipechat.observe.ObserveServer;
+import io.pipechat.observe.Settings;
 import io.pipechat.schema.Schema;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -56,10 +56,10 @@ public final class CdcMain {
         int httpPort;
         String httpHost;
         try {
-            config = CdcConfig.from(CdcMain::setting, debeziumOverrides());
-            migrate = !"false".equalsIgnoreCase(setting("cdc.migrate"));
-            httpPort = httpPort(setting("cdc.http-port"));
-            String host = setting("cdc.http-host");
+            config = CdcConfig.from(Settings::get, debeziumOverrides());
+            migrate = !"false".equalsIgnoreCase(Settings.get("cdc.migrate"));
+            httpPort = Settings.httpPort("cdc.http-port", Settings.get("cdc.http-port"), DEFAULT_HTTP_PORT);
+            String host = Settings.get("cdc.http-host");
             httpHost = host == null || host.isBlank() ? DEFAULT_HTTP_HOST : host.trim();
         } catch (IllegalArgumentException e) {
             System.err.println("bad configuration: " + e.getMessage());
@@ -131,32 +131,6 @@ public final class CdcMain {
 
     static final int DEFAULT_HTTP_PORT = 9402;
     static final String DEFAULT_HTTP_HOST = "0.0.0.0";
-
-    /** {@code cdc.http-port}: unset means {@value #DEFAULT_HTTP_PORT}, -1 (any negative) off, 0 a free port. */
-    static int httpPort(String value) {
-        if (value == null || value.isBlank()) {
-            return DEFAULT_HTTP_PORT;
-        }
-        int port;
-        try {
-            port = Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("cdc.http-port must be a number, was " + value);
-        }
-        if (port > 65535) {
-            throw new IllegalArgumentException("cdc.http-port must be -1 (off), 0 (any free port) or 1..65535, was " + value);
-        }
-        return port < 0 ? -1 : port;
-    }
-
-    /** System property {@code key}, else environment variable {@code KEY} with dots and dashes as underscores. */
-    static String setting(String key) {
-        String value = System.getProperty(key);
-        if (value == null) {
-            value = System.getenv(key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'));
-        }
-        return value;
-    }
 
     private static Map<String, String> debeziumOverrides() {
         String prefix = "cdc.debezium.";

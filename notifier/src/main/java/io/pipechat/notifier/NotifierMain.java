@@ -3,7 +3,7 @@ package io.pipechat.notifier;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pipechat.observe.ObserveServer;
-import java.util.Locale;
+import io.pipechat.observe.Settings;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -19,11 +19,10 @@ public final class NotifierMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        NotifierConfig config = NotifierConfig.from(NotifierMain::setting);
+        NotifierConfig config = NotifierConfig.from(Settings::get);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Notifier notifier = Notifier.start(config, registry);
-        String port = setting("notifier.http-port");
-        int httpPort = port == null || port.isBlank() ? 9401 : Integer.parseInt(port.trim());
+        int httpPort = Settings.httpPort("notifier.http-port", Settings.get("notifier.http-port"), 9401);
         ObserveServer observer = httpPort < 0 ? null : ObserveServer.start("0.0.0.0", httpPort, registry,
                 () -> new ObserveServer.Health(notifier.isRunning(), notifier.isRunning() ? "RUNNING" : "STOPPED"));
         CountDownLatch stopped = new CountDownLatch(1);
@@ -36,14 +35,5 @@ public final class NotifierMain {
         }, "notifier-shutdown"));
         System.out.println("notifier running; VAPID public key " + notifier.vapidPublicKey());
         stopped.await();
-    }
-
-    static String setting(String key) {
-        String value = System.getProperty(key);
-        return value != null ? value : System.getenv(environmentName(key));
-    }
-
-    static String environmentName(String key) {
-        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 }

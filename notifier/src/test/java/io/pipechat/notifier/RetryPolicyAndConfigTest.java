@@ -47,7 +47,7 @@ class RetryPolicyAndConfigTest {
         assertThat(c.requestTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(c.ttl()).isEqualTo(Duration.ofHours(2));
         assertThat(c.concurrency()).isEqualTo(8);
-        assertThat(NotifierMain.environmentName("notifier.db.pool-size")).isEqualTo("NOTIFIER_DB_POOL_SIZE");
+        assertThat(io.pipechat.observe.Settings.environmentName("notifier.db.pool-size")).isEqualTo("NOTIFIER_DB_POOL_SIZE");
         assertThatThrownBy(() -> NotifierConfig.from(Map.of("notifier.ttl", "soon")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a duration");
         assertThatThrownBy(() -> NotifierConfig.from(Map.of("notifier.vapid.public-key", "x")))
