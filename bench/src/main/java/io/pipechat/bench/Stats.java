@@ -2,26 +2,24 @@ package io.pipechat.bench;
 
 import java.util.Arrays;
 
-/** Summaries of repeated measurements (medians, because a shared 2-core machine has outliers). */
+/**
+ * Summaries of a handful of repeated rounds (medians, because a shared 2-core machine has
+ * outliers). Exact over the few values given; latency distributions go to HdrHistogram instead
+ * ({@link io.pipechat.bench.load.LatencyTimeline}, {@link io.pipechat.bench.load.Percentiles}).
+ */
 public final class Stats {
     private Stats() {
     }
 
+    /** The middle value (the mean of the two middle ones for an even count); NaN if there is none. */
     public static double median(double[] values) {
-        return percentile(values, 50);
-    }
-
-    public static double percentile(double[] values, double p) {
         if (values.length == 0) {
             return Double.NaN;
         }
         double[] sorted = values.clone();
         Arrays.sort(sorted);
-        if (p == 50 && sorted.length % 2 == 0) {
-            return (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-        }
-        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+        int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
     public static double min(double[] values) {

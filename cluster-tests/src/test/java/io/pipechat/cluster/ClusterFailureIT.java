@@ -29,9 +29,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.clients.admin.MemberDescription;
-import org.apache.kafka.common.GroupState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.Logger;
@@ -310,29 +307,9 @@ class ClusterFailureIT {
         });
     }
 
-    /** user-events partitions assigned to each member of the router's consumer group (empty unless stable). */
+    /** user-events partitions held by each router instance (empty unless the group is stable). */
     private static Map<String, Integer> userEventPartitionsPerMember(Admin admin) throws Exception {
-        ConsumerGroupDescription g = describe(admin, APP_ID);
-        if (g == null) {
-            return Map.of();
-        }
-        Map<String, Integer> out = new HashMap<>();
-        if (g.groupState() != GroupState.STABLE) {
-            return out;
-        }
-        for (MemberDescription m : g.members()) {
-            out.merge(instance(m), (int) m.assignment().topicPartitions().stream()
-                    .filter(tp -> tp.topic().equals(Topics.USER_EVENTS)).count(), Integer::sum);
-        }
-        return out;
-    }
-
-    /**
-     * The router instance a group member belongs to: each instance has one consumer per stream
-     * thread, with client ids {@code <instance>-StreamThread-<n>-consumer}.
-     */
-    static String instance(MemberDescription m) {
-        return m.clientId().replaceFirst("-StreamThread-\\d+-consumer$", "");
+        return RouterGroup.counts(admin, APP_ID, Topics.USER_EVENTS);
     }
 
     private static int missing(List<LoadUser> users, Map<String, LoadUser> byName) {
@@ -367,18 +344,6 @@ class ClusterFailureIT {
                     .mapToLong(LoadUser.Delivered::atNanos).min().orElse(at));
         }
         return worst;
-    }
-
-    /** The group's description, or null while it does not exist yet (no member has joined). */
-    static ConsumerGroupDescription describe(Admin admin, String group) throws Exception {
-        try {
-            return admin.describeConsumerGroups(List.of(group)).all().get().get(group);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException) {
-                return null;
-            }
-            throw e;
-        }
     }
 
     private static long ms(long nanos) {

@@ -30,9 +30,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.clients.admin.MemberDescription;
-import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
@@ -141,15 +138,17 @@ class ScalingIT {
                 }
             }
             try (Admin admin = kafka.admin()) {
+                String group = config.applicationId();
+                String topic = topics.userEvents();
                 await("first router owns every task").atMost(Duration.ofSeconds(60))
-                        .until(() -> partitionsPerMember(admin, config.applicationId(), topics).values().stream().toList(),
+                        .until(() -> RouterGroup.counts(admin, group, topic).values().stream().toList(),
                                 l -> l.equals(List.of(PARTITIONS)));
 
-                Set<String> before = assignment(admin, config.applicationId(), topics).keySet();
+                Set<String> before = RouterGroup.partitions(admin, group, topic).keySet();
                 long start = System.nanoTime();
                 second = Router.start(config, kafka.bootstrapServers(), topics, dir.resolve("router-2"));
                 await("two routers share the tasks").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                        .until(() -> partitionsPerMember(admin, config.applicationId(), topics).size() == 2);
+                        .until(() -> RouterGroup.counts(admin, group, topic).size() == 2);
                 Router joined = second;
                 await("second router running").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50))
                         .until(() -> joined.state() == KafkaStreams.State.RUNNING
@@ -157,7 +156,7 @@ class ScalingIT {
                 long handOverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 // Read the split from a stable group of two (a follow-up rebalance may be under way).
                 Map<String, Set<Integer>> stable = await("stable group of two").atMost(Duration.ofSeconds(60))
-                        .until(() -> assignment(admin, config.applicationId(), topics), m -> m.size() == 2);
+                        .until(() -> RouterGroup.partitions(admin, group, topic), m -> m.size() == 2);
                 Map<String, Integer> split = new HashMap<>();
                 stable.forEach((member, partitions) -> split.put(member, partitions.size()));
                 Set<Integer> moved = stable.entrySet().stream()
@@ -261,25 +260,6 @@ class ScalingIT {
         return admin.listOffsets(latest).all().get().values().stream().mapToLong(ListOffsetsResultInfo::offset).sum();
     }
 
-    /** user-events partitions per member (client id) of the group, empty while the group is not stable. */
-    private static Map<String, Set<Integer>> assignment(Admin admin, String group, Topics topics) throws Exception {
-        ConsumerGroupDescription g = ClusterFailureIT.describe(admin, group);
-        if (g == null) {
-            return Map.of();
-        }
-        Map<String, Set<Integer>> out = new HashMap<>();
-        if (g.groupState() != GroupState.STABLE) {
-            return out;
-        }
-        for (MemberDescription m : g.members()) {
-            out.computeIfAbsent(ClusterFailureIT.instance(m), k -> new java.util.HashSet<>())
-                    .addAll(m.assignment().topicPartitions().stream()
-                            .filter(tp -> tp.topic().equals(topics.userEvents())).map(TopicPartition::partition)
-                            .collect(Collectors.toSet()));
-        }
-        return out;
-    }
-
     private static Set<String> taskDirs(Path stateDir, String applicationId) throws java.io.IOException {
         Path app = stateDir.resolve(applicationId);
         if (!Files.isDirectory(app)) {
@@ -289,23 +269,6 @@ class ScalingIT {
             return s.filter(Files::isDirectory).map(p -> p.getFileName().toString())
                     .filter(n -> n.matches("\\d+_\\d+")).collect(Collectors.toSet());
         }
-    }
-
-    /** user-events partitions per member of the group, empty while the group is not stable. */
-    private static Map<String, Integer> partitionsPerMember(Admin admin, String group, Topics topics) throws Exception {
-        ConsumerGroupDescription g = ClusterFailureIT.describe(admin, group);
-        if (g == null) {
-            return Map.of();
-        }
-        Map<String, Integer> out = new HashMap<>();
-        if (g.groupState() != GroupState.STABLE) {
-            return out;
-        }
-        for (MemberDescription m : g.members()) {
-            out.merge(ClusterFailureIT.instance(m), (int) m.assignment().topicPartitions().stream()
-                    .filter(tp -> tp.topic().equals(topics.userEvents())).count(), Integer::sum);
-        }
-        return out;
     }
 
     private static int admin(String... args) {

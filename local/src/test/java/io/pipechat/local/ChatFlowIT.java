@@ -33,10 +33,6 @@ class ChatFlowIT {
         stack = shared;
     }
 
-    private static String user(String name) {
-        return People.named(name);
-    }
-
     private static ChatClient connect(int edge, String user) {
         return connect(edge, user, "default");
     }
@@ -55,8 +51,8 @@ class ChatFlowIT {
 
     @Test
     void deliversAcrossEdgesAndConfirmsSentFirst() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob)) {
             a.sendTo(bob, "m1", "hello bob");
             assertThat(a.next("sent").get("id").asText()).isEqualTo("m1");
@@ -71,8 +67,8 @@ class ChatFlowIT {
 
     @Test
     void deliversEverythingInSeqOrderWhenAnOfflineUserConnects() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (ChatClient a = connect(0, alice)) {
             for (int i = 1; i <= 5; i++) {
                 a.sendTo(bob, "m" + i, "message " + i);
@@ -88,8 +84,8 @@ class ChatFlowIT {
 
     @Test
     void redeliversTheSameSeqsOnReconnectWithoutAckAndNothingAfterAck() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob)) {
             a.sendTo(bob, "x1", "one");
             a.sendTo(bob, "x2", "two");
@@ -113,8 +109,8 @@ class ChatFlowIT {
 
     @Test
     void deliversTheSameClientIdOnlyOnce() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob)) {
             a.sendTo(bob, "retry-1", "are you there?");
             a.sendTo(bob, "retry-1", "are you there?");
@@ -128,8 +124,8 @@ class ChatFlowIT {
 
     @Test
     void keepsEveryMailboxWhenTheRouterRestartsMidConversation() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (ChatClient a = connect(0, alice)) {
             a.sendTo(bob, "before", "before the restart");
             a.next("sent");
@@ -149,8 +145,8 @@ class ChatFlowIT {
 
     @Test
     void losesNothingWhenAnEdgeCrashesWithSessionsOpen() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         ChatClient onDoomedEdge = connect(1, bob);
         try (ChatClient a = connect(0, alice)) {
             a.sendTo(bob, "c1", "before the crash");
@@ -172,8 +168,8 @@ class ChatFlowIT {
 
     @Test
     void routesDeliveredAndReadReceiptsToTheSenderAlsoWhenItWasOffline() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (ChatClient a = connect(0, alice)) {
             a.sendTo(bob, "r1", "please read");
             a.next("sent");
@@ -199,8 +195,8 @@ class ChatFlowIT {
 
     @Test
     void deliversTypingToOnlineUsersOnlyAndNeverStoresIt() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (ChatClient a = connect(0, alice)) {
             a.send("{\"type\":\"typing\",\"to\":{\"user\":\"" + bob + "\"}}");
             a.send("{\"type\":\"ping\",\"ts\":1}");
@@ -215,9 +211,9 @@ class ChatFlowIT {
 
     @Test
     void aClientSendingGarbageDoesNotDisturbOthers() {
-        String alice = user("alice");
-        String bob = user("bob");
-        String mallory = user("mallory");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
+        String mallory = People.named("mallory");
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob); ChatClient m = connect(0, mallory)) {
             IntStream.range(0, 5).forEach(i -> m.send("{garbage " + i));
             m.send("{\"type\":\"send\",\"id\":\"huge\",\"to\":{\"user\":\"" + bob + "\"},\"body\":\"" + "x".repeat(100_000) + "\"}");
@@ -231,8 +227,8 @@ class ChatFlowIT {
 
     @Test
     void requestsAPushWhenAMessageWaitsForAnOfflineUser() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (ChatClient a = connect(0, alice)) {
             a.sendTo(bob, "p1", "wake up");
             a.sendTo(bob, "p2", "wake up again");

@@ -31,10 +31,6 @@ class GroupFlowIT {
         stack = shared;
     }
 
-    private static String user(String name) {
-        return People.named(name);
-    }
-
     private static ChatClient connect(int edge, String user) {
         return People.connect(stack, edge, user, "default");
     }
@@ -69,9 +65,9 @@ class GroupFlowIT {
 
     @Test
     void aGroupOfThreeGetsTheMessageAndTheOfflineMemberGetsItOnReconnect() {
-        String alice = user("alice");
-        String bob = user("bob");
-        String carol = user("carol");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
+        String carol = People.named("carol");
         String group = createGroup(alice, bob, carol);
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob)) {
             a.sendToGroup(group, "g1", "hello group");
@@ -92,9 +88,9 @@ class GroupFlowIT {
 
     @Test
     void aNonMemberGetsNotMember() {
-        String alice = user("alice");
-        String mallory = user("mallory");
-        String group = createGroup(alice, user("bob"));
+        String alice = People.named("alice");
+        String mallory = People.named("mallory");
+        String group = createGroup(alice, People.named("bob"));
         try (ChatClient m = connect(0, mallory)) {
             m.sendToGroup(group, "intrude", "let me in");
             JsonNode error = m.next("error");
@@ -105,8 +101,8 @@ class GroupFlowIT {
 
     @Test
     void sendsDeliveredAndReadReceiptsOfGroupMessagesWithTheGroup() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         String group = createGroup(alice, bob);
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob)) {
             a.sendToGroup(group, "gr1", "did you get it?");
@@ -124,9 +120,9 @@ class GroupFlowIT {
 
     @Test
     void aRemovedMemberGetsNothingSentAfterTheRemoval() throws InterruptedException {
-        String alice = user("alice");
-        String bob = user("bob");
-        String carol = user("carol");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
+        String carol = People.named("carol");
         String group = createGroup(alice, bob, carol);
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob); ChatClient c = connect(1, carol)) {
             a.sendToGroup(group, "before", "all three");
@@ -143,8 +139,8 @@ class GroupFlowIT {
 
     @Test
     void creatingAGroupThroughTheApiPutsItsMembershipOnTheCdcTopic() throws Exception {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         var de = new org.apache.kafka.common.serialization.StringDeserializer();
         try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(Map.<String, Object>of(
                 org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers()), de, de)) {

@@ -12,7 +12,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,8 +32,8 @@ class MediaFlowIT {
 
     @Test
     void aRecipientDownloadsAndDecryptsTheOriginalBytesOfAMediaMessage() throws Exception {
-        String alice = "alice-" + UUID.randomUUID().toString().substring(0, 8);
-        String bob = "bob-" + UUID.randomUUID().toString().substring(0, 8);
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         byte[] photo = new byte[300_000];
         new Random(42).nextBytes(photo);
         String aliceToken = ChatClient.devToken(stack.url(0), alice);
@@ -45,9 +44,8 @@ class MediaFlowIT {
                 new String(photo, 0, 64, StandardCharsets.ISO_8859_1));
 
         try (ChatClient a = ChatClient.connect(stack.url(0), aliceToken, "phone");
-             ChatClient b = ChatClient.connect(stack.url(1), ChatClient.devToken(stack.url(1), bob), "phone")) {
+             ChatClient b = People.connect(stack, 1, bob, "phone")) {
             a.next("welcome");
-            b.next("welcome");
             a.send(Json.write(Map.of("type", "send", "id", "photo-1", "to", Address.user(bob), "media", media)));
             assertThat(a.next("sent").get("id").asText()).isEqualTo("photo-1");
             JsonNode msg = b.next("msg");

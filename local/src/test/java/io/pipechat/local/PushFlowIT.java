@@ -16,7 +16,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -96,15 +95,12 @@ class PushFlowIT {
 
     @Test
     void anOfflineUserGetsOneEncryptedSignedPushForABurstAndAnOnlineUserNone() throws Exception {
-        String alice = "alice-" + UUID.randomUUID().toString().substring(0, 8);
-        String bob = "bob-" + UUID.randomUUID().toString().substring(0, 8);
-        String carol = "carol-" + UUID.randomUUID().toString().substring(0, 8);
+        String alice = People.named("alice");
+        String bob = People.named("bob");
+        String carol = People.named("carol");
         String bobPath = subscribe(bob);
         String carolPath = subscribe(carol);
-        try (ChatClient a = ChatClient.connect(stack.url(0), ChatClient.devToken(stack.url(0), alice), "phone");
-             ChatClient c = ChatClient.connect(stack.url(1), ChatClient.devToken(stack.url(1), carol), "phone")) {
-            a.next("welcome");
-            c.next("welcome");
+        try (ChatClient a = People.connect(stack, 0, alice, "phone"); ChatClient c = People.connect(stack, 1, carol, "phone")) {
             for (int i = 0; i < 3; i++) {
                 a.sendTo(bob, "wake-" + i, "are you up?");
                 a.sendTo(carol, "hi-" + i, "you are online");

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
-import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,14 +28,10 @@ class WebClientIT {
         stack = shared;
     }
 
-    private static String user(String name) {
-        return name + UUID.randomUUID().toString().substring(0, 6);
-    }
-
     @Test
     void twoPeopleChatAndSeeTicksGoFromSentToDeliveredToRead() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (Browser a = new Browser(stack.url(0)); Browser b = new Browser(stack.url(0))) {
             a.signIn(alice);
             b.signIn(bob);
@@ -58,8 +53,8 @@ class WebClientIT {
 
     @Test
     void anOfflinePersonSeesWhatArrivedOnceAndInOrderWhenBack() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (Browser a = new Browser(stack.url(0)); Browser b = new Browser(stack.url(0))) {
             a.signIn(alice);
             b.signIn(bob);
@@ -85,8 +80,8 @@ class WebClientIT {
 
     @Test
     void showsWhoIsTyping() {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         try (Browser a = new Browser(stack.url(0)); Browser b = new Browser(stack.url(0))) {
             a.signIn(alice);
             b.signIn(bob);
@@ -99,9 +94,9 @@ class WebClientIT {
 
     @Test
     void aGroupOfThreeChatsTogether() {
-        String alice = user("alice");
-        String bob = user("bob");
-        String carol = user("carol");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
+        String carol = People.named("carol");
         try (Browser a = new Browser(stack.url(0)); Browser b = new Browser(stack.url(1)); Browser c = new Browser(stack.url(0))) {
             a.signIn(alice);
             b.signIn(bob);
@@ -131,8 +126,8 @@ class WebClientIT {
 
     @Test
     void aPhotoIsEncryptedUploadedAndShownInTheRecipientsPage() throws Exception {
-        String alice = user("alice");
-        String bob = user("bob");
+        String alice = People.named("alice");
+        String bob = People.named("bob");
         Path photo = Files.createTempFile("photo", ".png");
         BufferedImage image = new BufferedImage(320, 200, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();

@@ -159,12 +159,7 @@ public final class DirectLoad implements AutoCloseable {
                     s.sent.record(l);
                 }
             }
-            case "error" -> {
-                s.errors.merge(frame.path("code").asText("?"), 1L, Long::sum);
-                if (frame.hasNonNull("id")) {
-                    s.accounting.rejected(Accounting.parseId(frame.path("id").asText()));
-                }
-            }
+            case "error" -> s.accounting.error(frame, s.errors);
             default -> {
             }
         }

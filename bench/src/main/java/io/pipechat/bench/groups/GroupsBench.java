@@ -253,12 +253,7 @@ public final class GroupsBench implements Callable<Integer> {
                 }
             }
             case "sent" -> acc.sent(Accounting.parseId(f.path("id").asText(null)), now);
-            case "error" -> {
-                errors.merge(f.path("code").asText("?"), 1L, Long::sum);
-                if (f.hasNonNull("id")) {
-                    acc.rejected(Accounting.parseId(f.path("id").asText()));
-                }
-            }
+            case "error" -> acc.error(f, errors);
             default -> {
             }
         }

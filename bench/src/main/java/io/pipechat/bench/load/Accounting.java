@@ -1,5 +1,6 @@
 package io.pipechat.bench.load;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -175,6 +176,17 @@ public final class Accounting {
             confirmed.increment();
         }
         return nowNanos - p.intendedNanos;
+    }
+
+    /**
+     * An {@code error} frame: counted by its code in {@code errorsByCode}; if it names a message
+     * ({@code id}), that message is {@link #rejected}.
+     */
+    public void error(JsonNode frame, Map<String, Long> errorsByCode) {
+        errorsByCode.merge(frame.path("code").asText("?"), 1L, Long::sum);
+        if (frame.hasNonNull("id")) {
+            rejected(parseId(frame.path("id").asText()));
+        }
     }
 
     /** An {@code error} frame named this message: it will not be delivered. */

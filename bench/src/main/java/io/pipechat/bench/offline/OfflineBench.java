@@ -83,12 +83,7 @@ public final class OfflineBench implements java.util.concurrent.Callable<Integer
             VirtualUser.Handler senderHandler = (u, type, f, now) -> {
                 switch (type) {
                     case "sent" -> accounting.sent(Accounting.parseId(f.path("id").asText(null)), now);
-                    case "error" -> {
-                        errors.merge(f.path("code").asText("?"), 1L, Long::sum);
-                        if (f.hasNonNull("id")) {
-                            accounting.rejected(Accounting.parseId(f.path("id").asText()));
-                        }
-                    }
+                    case "error" -> accounting.error(f, errors);
                     default -> {
                     }
                 }

@@ -3,16 +3,12 @@ package io.pipechat.bench.direct;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pipechat.bench.BenchMain;
+import io.pipechat.bench.BenchRun;
 import io.pipechat.protocol.Json;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code direct} and {@code offline} run briefly against the whole stack started in-process
@@ -50,17 +46,8 @@ class DirectOfflineIT {
     }
 
     private static String run(String... args) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            code = new CommandLine(new BenchMain()).execute(args);
-        } finally {
-            System.setOut(original);
-        }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        assertThat(code).as(out).isZero();
-        return out;
+        BenchRun run = BenchRun.of(args);
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        return run.out();
     }
 }

@@ -66,6 +66,21 @@ class AccountingTest {
     }
 
     @Test
+    void anErrorFrameIsCountedByCodeAndRejectsTheMessageItNames() throws Exception {
+        Accounting a = new Accounting(2);
+        long k = Accounting.key(0, 0);
+        a.expect(k, Audience.single(1), 0);
+        java.util.Map<String, Long> errors = new java.util.HashMap<>();
+        a.error(io.pipechat.protocol.Json.MAPPER.readTree("{\"type\":\"error\",\"code\":\"rate_limited\"}"), errors);
+        assertThat(a.summary().rejected()).isZero();
+        a.error(io.pipechat.protocol.Json.MAPPER.readTree("{\"type\":\"error\",\"code\":\"rate_limited\",\"id\":\"0-0\"}"),
+                errors);
+        assertThat(errors).containsExactly(java.util.Map.entry("rate_limited", 2L));
+        assertThat(a.summary().rejected()).isEqualTo(1);
+        assertThat(a.summary().expectedDeliveries()).isZero();
+    }
+
+    @Test
     void aRedeliveredSeqIsDroppedAndCountedAsDuplicateBySeq() {
         Accounting a = new Accounting(2);
         long k = Accounting.key(0, 0);
