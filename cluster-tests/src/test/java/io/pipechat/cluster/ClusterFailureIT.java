@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.testing.ChatClient;
+import io.pipechat.embedded.testing.PrometheusText;
 import io.pipechat.protocol.Topics;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pipechat.local.cluster.JavaProcesses;
@@ -93,7 +94,8 @@ class ClusterFailureIT {
             // The job holds a message from a sender it does not know as a member for 5 s, then rejects it
             // (not_member). It has just started on a busy machine: wait until it has read both member rows.
             await("the group job read the membership").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> flinkCounter(cluster.service("flink-groups").metricsUrl(), MEMBERSHIP_CHANGES) >= 2);
+                    .until(() -> PrometheusText.value(PrometheusText.scrape(cluster.service("flink-groups").metricsUrl()),
+                            MEMBERSHIP_CHANGES).orElse(0) >= 2);
             long groupBefore = sendToGroupAndAwait(groupSender, groupReader, group, "g-before");
             LOG.info("group message before the kills delivered in {} ms", groupBefore);
 
@@ -257,13 +259,6 @@ class ClusterFailureIT {
         HttpResponse<String> res = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
         assertThat(res.statusCode()).as(res.body()).isEqualTo(201);
         return Json.MAPPER.readTree(res.body()).get("id").asText();
-    }
-
-    /** The sum over all series of the counter {@code name} on a Prometheus endpoint (0 while it has none). */
-    private static double flinkCounter(String url, String name) throws Exception {
-        String body = HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        return body.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /**
