@@ -49,6 +49,8 @@ class EventJsonTest {
         assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", d))).isEqualTo(d);
         Delivery c = new Delivery.Close("bob", "s1", 4409, "connected elsewhere");
         assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", c))).isEqualTo(c);
+        Delivery f = new Delivery.Flushed("bob", "s1");
+        assertThat(serde.deserializer().deserialize("t", serde.serializer().serialize("t", f))).isEqualTo(f);
     }
 
     @Test

@@ -103,6 +103,9 @@ public final class DeliveryConsumer implements AutoCloseable {
                     target.send(f.frame());
                 }
             }
+            case Delivery.Flushed f -> {
+                // not written by the router yet
+            }
             case Delivery.Close c -> {
                 ClientSession target = sessions.find(c.user(), c.session());
                 if (target != null) {

@@ -13,7 +13,8 @@ import io.pipechat.protocol.frames.ServerFrame;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
         @JsonSubTypes.Type(value = Delivery.Frame.class, name = "frame"),
-        @JsonSubTypes.Type(value = Delivery.Close.class, name = "close")})
+        @JsonSubTypes.Type(value = Delivery.Close.class, name = "close"),
+        @JsonSubTypes.Type(value = Delivery.Flushed.class, name = "flushed")})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface Delivery {
     int VERSION = 1;
@@ -31,5 +32,14 @@ public sealed interface Delivery {
 
     /** Close one session with a WebSocket close code (4409: the same device connected elsewhere). */
     record Close(String user, String session, int code, String reason) implements Delivery {
+    }
+
+    /**
+     * The router has written the whole mailbox flush of {@code session} (possibly nothing) to this
+     * partition. Until the edge reads this marker, frames that name no session are not for that
+     * session: everything the router wrote before it is either in the flush or was acked, so a
+     * session sees its flush first and then live frames, whatever the timing (PROTOCOL.md).
+     */
+    record Flushed(String user, String session) implements Delivery {
     }
 }

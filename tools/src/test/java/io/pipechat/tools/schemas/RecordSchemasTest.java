@@ -104,8 +104,9 @@ class RecordSchemasTest {
             assertValid(DELIVERIES, Json.write(new Delivery.Frame("bob", null, f)));
             assertValid(DELIVERIES, Json.write(new Delivery.Frame("bob", "s-1", f)));
         }
-        List<Delivery> closes = List.of(new Delivery.Close("bob", "s-1", 4409, "connected elsewhere"));
-        assertEveryPermittedTypeSampled(Delivery.class, List.of(new Delivery.Frame("bob", null, SERVER_FRAME_SAMPLES.get(1)), closes.get(0)));
+        List<Delivery> closes = List.of(new Delivery.Close("bob", "s-1", 4409, "connected elsewhere"),
+                new Delivery.Flushed("bob", "s-1"));
+        assertEveryPermittedTypeSampled(Delivery.class, List.of(new Delivery.Frame("bob", null, SERVER_FRAME_SAMPLES.get(1)), closes.get(0), closes.get(1)));
         closes.forEach(c -> assertValid(DELIVERIES, Json.write(c)));
     }
 
@@ -127,6 +128,7 @@ class RecordSchemasTest {
         assertInvalid(DELIVERIES, Json.write(new Delivery.Frame("bob", null, new ServerFrame.Sent("m1", 1))),
                 o -> ((ObjectNode) o.get("frame")).remove("id"));
         assertInvalid(DELIVERIES, Json.write(new Delivery.Close("bob", "s", 4409, null)), o -> o.put("code", 99));
+        assertInvalid(DELIVERIES, Json.write(new Delivery.Flushed("bob", "s")), o -> o.remove("session"));
         assertInvalid(EDGES, Json.write(new EdgeHeartbeat(1, 2, 3, true)), o -> o.put("up", "yes"));
         assertInvalid(EDGES, Json.write(new EdgeHeartbeat(1, 2, 3, true)), o -> o.put("edge", -1));
         assertInvalid(PUSH, Json.write(new PushRequest("bob", 1, 2)), o -> o.remove("pending"));
