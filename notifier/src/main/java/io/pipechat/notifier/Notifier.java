@@ -72,6 +72,15 @@ public final class Notifier implements AutoCloseable {
      * @throws RuntimeException         if the database cannot be reached or migrated
      */
     public static Notifier start(NotifierConfig config, MeterRegistry registry) {
+        return start(config, registry, () -> {
+        });
+    }
+
+    /**
+     * @param died runs on the poll thread when the poll loop ends without {@link #close()} (a fatal
+     *             Kafka error, logged): {@link NotifierMain} exits then, for the supervisor to restart it
+     */
+    public static Notifier start(NotifierConfig config, MeterRegistry registry, Runnable died) {
         VapidKeys keys = vapidKeys(config);
         HikariDataSource dataSource = dataSource(config);
         HttpClient http = null;
@@ -80,7 +89,7 @@ public final class Notifier implements AutoCloseable {
             http = WebPushSender.httpClient(config.requestTimeout());
             PushSender sender = new WebPushSender(http, keys, config.vapidSubject(), config.ttl(),
                     config.requestTimeout(), config.allowHttpEndpoints(), Clock.systemUTC());
-            return start(config, registry, dataSource, http, keys, sender);
+            return start(config, registry, dataSource, http, keys, sender, died);
         } catch (RuntimeException e) {
             dataSource.close();
             if (http != null) {
@@ -91,13 +100,14 @@ public final class Notifier implements AutoCloseable {
     }
 
     private static Notifier start(NotifierConfig config, MeterRegistry registry, HikariDataSource dataSource,
-                                  HttpClient http, VapidKeys keys, PushSender sender) {
+                                  HttpClient http, VapidKeys keys, PushSender sender, Runnable died) {
         NotifierMetrics metrics = new NotifierMetrics(registry);
         ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("notifier-push-", 0).factory());
         PushDelivery delivery = new PushDelivery(new SubscriptionStore(dataSource), sender,
                 new RetryPolicy(config.maxAttempts(), config.initialBackoff(), config.maxBackoff()),
                 config.concurrency(), executor, metrics);
-        PushRequestConsumer consumer = new PushRequestConsumer(config, delivery, executor, metrics, Clock.systemUTC());
+        PushRequestConsumer consumer = new PushRequestConsumer(config, delivery, executor, metrics, Clock.systemUTC(),
+                died);
         Notifier notifier = new Notifier(dataSource, http, keys, metrics, consumer, consumer.bindMetrics(registry));
         notifier.pollThread.start();
         LOG.info("notifier consuming {} as {} (VAPID public key {})", config.topic(), config.groupId(),

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * {@code maxInFlightRequests} unfinished, polling pauses (the consumer stays in its group).
  *
  * <p>Records that cannot be read (not a {@link PushRequest}) and requests older than the TTL (the push
- * service would drop them anyway) are counted, logged and skipped.
+ * service would drop them anyway) are counted, logged and skipped. When the loop ends for any other
+ * reason than {@link #close()} (a fatal Kafka error), it runs the {@code died} callback.
  */
 final class PushRequestConsumer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(PushRequestConsumer.class);
@@ -54,14 +55,16 @@ final class PushRequestConsumer implements Runnable {
     private final ExecutorService executor;
     private final NotifierMetrics metrics;
     private final Clock clock;
+    private final Runnable died;
     private final OffsetTracker tracker = new OffsetTracker();
     private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
     private volatile boolean closing;
     private boolean paused;
 
     PushRequestConsumer(NotifierConfig config, PushDelivery delivery, ExecutorService executor, NotifierMetrics metrics,
-                        Clock clock) {
+                        Clock clock, Runnable died) {
         this.config = config;
+        this.died = died;
         this.delivery = delivery;
         this.executor = executor;
         this.metrics = metrics;
@@ -100,6 +103,9 @@ final class PushRequestConsumer implements Runnable {
             LOG.error("notifier consumer failed; push requests are no longer consumed", e);
         } finally {
             shutdown();
+            if (!closing) {
+                died.run();
+            }
         }
     }
 
