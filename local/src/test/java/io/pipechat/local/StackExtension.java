@@ -28,7 +28,9 @@ public final class StackExtension implements ParameterResolver {
                         .withRouter(RouterConfig.defaults().withEdgeTimeout(Duration.ofSeconds(3)))
                         .withGroups(GroupsConfig.defaults().withCheckpointInterval(Duration.ofMillis(300)))
                         // The tests' stand-in push service listens on plain http on loopback.
-                        .withSettings(Map.of("notifier.allow-http-endpoints", "true")))), Shared.class)
+                        .withSettings(Map.of("notifier.allow-http-endpoints", "true",
+                                "notifier.push.allowed-hosts", "127.0.0.1",
+                                "notifier.push.allow-loopback", "true")))), Shared.class)
                 .stack();
     }
 

@@ -88,7 +88,7 @@ public final class Notifier implements AutoCloseable {
             Schema.migrate(dataSource);
             http = WebPushSender.httpClient(config.requestTimeout());
             PushSender sender = new WebPushSender(http, keys, config.vapidSubject(), config.ttl(),
-                    config.requestTimeout(), config.allowHttpEndpoints(), Clock.systemUTC());
+                    config.requestTimeout(), config.endpointPolicy(), Clock.systemUTC());
             return start(config, registry, dataSource, http, keys, sender, died);
         } catch (RuntimeException e) {
             dataSource.close();
@@ -110,8 +110,8 @@ public final class Notifier implements AutoCloseable {
                 died);
         Notifier notifier = new Notifier(dataSource, http, keys, metrics, consumer, consumer.bindMetrics(registry));
         notifier.pollThread.start();
-        LOG.info("notifier consuming {} as {} (VAPID public key {})", config.topic(), config.groupId(),
-                keys.publicKeyBase64Url());
+        LOG.info("notifier consuming {} as {} (VAPID public key {}; {})", config.topic(), config.groupId(),
+                keys.publicKeyBase64Url(), config.endpointPolicy());
         return notifier;
     }
 

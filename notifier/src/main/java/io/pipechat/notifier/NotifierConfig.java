@@ -1,9 +1,12 @@
 package io.pipechat.notifier;
 
+import io.pipechat.notifier.push.EndpointPolicy;
 import io.pipechat.protocol.Topics;
 import java.nio.file.Path;
 import io.pipechat.protocol.Durations;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -31,6 +34,10 @@ import java.util.function.Function;
  *   <tr><td>{@code notifier.shutdown-grace}</td><td>how long close() waits for pushes in flight [5s]</td></tr>
  *   <tr><td>{@code notifier.allow-http-endpoints}</td><td>accept {@code http:} push endpoints, for a
  *       local test push service; browsers' push services are all https [false]</td></tr>
+ *   <tr><td>{@code notifier.push.allowed-hosts}</td><td>push services the notifier may POST to, comma-separated,
+ *       {@code *.} for all subdomains [{@link EndpointPolicy#DEFAULT_ALLOWED_HOSTS}]</td></tr>
+ *   <tr><td>{@code notifier.push.allow-loopback}</td><td>accept endpoints on loopback addresses, for tests and
+ *       development only; private, link-local and other internal addresses are always refused [false]</td></tr>
  * </table>
  * Durations: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 24h} or ISO-8601 ({@code PT10S}).
  *
@@ -42,7 +49,8 @@ public record NotifierConfig(String bootstrapServers, String topic, String group
                              int concurrency, int maxInFlightRequests,
                              int maxAttempts, Duration initialBackoff, Duration maxBackoff,
                              Duration requestTimeout, Duration ttl, Duration shutdownGrace,
-                             boolean allowHttpEndpoints) {
+                             boolean allowHttpEndpoints, List<String> allowedPushHosts,
+                             boolean allowLoopbackEndpoints) {
 
     public static final String DEFAULT_GROUP_ID = "pipechat-notifier";
     public static final String VAPID_KEY_FILE = "vapid.json";
@@ -59,6 +67,10 @@ public record NotifierConfig(String bootstrapServers, String topic, String group
         }
         if (ttl.isNegative() || ttl.isZero() || requestTimeout.isNegative() || requestTimeout.isZero()) {
             throw new IllegalArgumentException("ttl and request-timeout must be positive");
+        }
+        allowedPushHosts = List.copyOf(allowedPushHosts);
+        if (allowedPushHosts.isEmpty()) {
+            throw new IllegalArgumentException("notifier.push.allowed-hosts is empty: no push could be sent");
         }
     }
 
@@ -92,12 +104,19 @@ public record NotifierConfig(String bootstrapServers, String topic, String group
                 duration(or(get.apply("notifier.request-timeout"), "10s")),
                 duration(or(get.apply("notifier.ttl"), "24h")),
                 duration(or(get.apply("notifier.shutdown-grace"), "5s")),
-                Boolean.parseBoolean(or(get.apply("notifier.allow-http-endpoints"), "false")));
+                Boolean.parseBoolean(or(get.apply("notifier.allow-http-endpoints"), "false")),
+                hosts(get.apply("notifier.push.allowed-hosts")),
+                Boolean.parseBoolean(or(get.apply("notifier.push.allow-loopback"), "false")));
     }
 
     /** The same settings from a map of the keys above, the rest defaulted (for code and tests). */
     public static NotifierConfig from(Map<String, String> settings) {
         return from(settings::get);
+    }
+
+    /** The endpoints the notifier may send to. */
+    public EndpointPolicy endpointPolicy() {
+        return new EndpointPolicy(allowedPushHosts, allowHttpEndpoints, allowLoopbackEndpoints);
     }
 
     /** The key file used when no VAPID pair is configured. */
@@ -108,6 +127,11 @@ public record NotifierConfig(String bootstrapServers, String topic, String group
     /** The project's duration syntax ({@link Durations}). */
     static Duration duration(String text) {
         return Durations.parse(text);
+    }
+
+    private static List<String> hosts(String commaSeparated) {
+        return commaSeparated == null ? EndpointPolicy.DEFAULT_ALLOWED_HOSTS
+                : Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(h -> !h.isEmpty()).toList();
     }
 
     private static String or(String value, String fallback) {

@@ -5,7 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The notifier's meters, named {@code pipechat.notifier.*}: push requests consumed (and the unreadable
- * ones skipped), pushes by outcome ({@code sent}, {@code failed}: rejected or out of attempts), retried
+ * ones skipped), pushes by outcome ({@code sent}, {@code failed}: rejected or out of attempts, {@code refused}:
+ * an endpoint the {@link io.pipechat.notifier.push.EndpointPolicy} refuses, never contacted), retried
  * attempts, subscriptions removed after 404/410.
  */
 public final class NotifierMetrics {
@@ -14,6 +15,7 @@ public final class NotifierMetrics {
     private final Counter staleRequests;
     private final Counter sent;
     private final Counter failed;
+    private final Counter refused;
     private final Counter retries;
     private final Counter removed;
 
@@ -26,6 +28,7 @@ public final class NotifierMetrics {
                 .description("push requests older than the TTL, skipped").register(registry);
         sent = Counter.builder("pipechat.notifier.pushes").tag("outcome", "sent").register(registry);
         failed = Counter.builder("pipechat.notifier.pushes").tag("outcome", "failed").register(registry);
+        refused = Counter.builder("pipechat.notifier.pushes").tag("outcome", "refused").register(registry);
         retries = Counter.builder("pipechat.notifier.push.retries").register(registry);
         removed = Counter.builder("pipechat.notifier.subscriptions.removed")
                 .description("subscriptions deleted because the push service answered 404/410").register(registry);
@@ -51,6 +54,10 @@ public final class NotifierMetrics {
         failed.increment();
     }
 
+    public void refused() {
+        refused.increment();
+    }
+
     public void retried() {
         retries.increment();
     }
@@ -65,6 +72,10 @@ public final class NotifierMetrics {
 
     public long failedCount() {
         return (long) failed.count();
+    }
+
+    public long refusedCount() {
+        return (long) refused.count();
     }
 
     public long retryCount() {

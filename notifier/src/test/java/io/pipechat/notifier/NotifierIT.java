@@ -17,6 +17,10 @@ import io.pipechat.protocol.Json;
 import io.pipechat.observe.ObserveServer;
 import io.pipechat.protocol.events.PushRequest;
 import io.pipechat.schema.Schema;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -32,6 +36,8 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -88,6 +94,8 @@ class NotifierIT {
         settings.put("notifier.request-timeout", "30s");
         settings.put("notifier.shutdown-grace", "2s");
         settings.put("notifier.allow-http-endpoints", "true");
+        settings.put("notifier.push.allowed-hosts", "127.0.0.1"); // the test push service
+        settings.put("notifier.push.allow-loopback", "true");
 
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
@@ -212,6 +220,45 @@ class NotifierIT {
     }
 
     @Test
+    void subscriptionsPointingInsideTheNetworkAreRefusedCountedAndNotRetried() throws Exception {
+        // What an attacker registers as "push endpoints": a local service, the cloud metadata address,
+        // a private address. Production settings: loopback not allowed.
+        subscribe("mallory", "internal-admin", BrowserSubscription.create());
+        subscribe("mallory", "http://169.254.169.254/latest/meta-data/", BrowserSubscription.create());
+        subscribe("mallory", "https://10.0.0.7:8443/admin", BrowserSubscription.create());
+        subscribe("oscar", "oscar", BrowserSubscription.create());
+        settings.remove("notifier.push.allow-loopback");
+        settings.put("notifier.push.allowed-hosts", "127.0.0.1,169.254.169.254,10.0.0.7");
+        notifier = Notifier.start(NotifierConfig.from(settings));
+
+        request("mallory", 1);
+        request("oscar", 1);
+
+        await().atMost(WAIT).until(() -> notifier.metrics().refusedCount() == 4);
+        assertThat(service.all()).as("requests that reached the local service").isEmpty();
+        assertThat(notifier.metrics().retryCount()).isZero();
+        assertThat(notifier.metrics().failedCount()).isZero();
+        assertThat(subscriptionIds("mallory")).as("refused subscriptions are kept, not deleted").hasSize(3);
+    }
+
+    @Test
+    void aDeadPollLoopTurnsHealthTo503AndExitsNonZero() throws Exception {
+        // An invalid topic name is a fatal error of the consumer: the loop dies for good.
+        settings.put("notifier.topic", "no/such topic");
+        settings.put("notifier.http-port", "0");
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+
+        try (NotifierMain.Running running = NotifierMain.start(settings::get, exit::complete)) {
+            assertThat(exit.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(NotifierMain.FAILED);
+            assertThat(running.notifier().isRunning()).isFalse();
+            var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + running.observer().port() + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(503);
+        }
+    }
+
+    @Test
     void theConsumersKafkaMetricsAreOnMetricsUntilClosed() throws Exception {
         subscribe("ivan", "ivan", BrowserSubscription.create());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -265,7 +312,7 @@ class NotifierIT {
                      "INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth) VALUES (?, ?, ?, ?)",
                      Statement.RETURN_GENERATED_KEYS)) {
             s.setString(1, user);
-            s.setString(2, service.endpoint(endpointName));
+            s.setString(2, endpointName.contains(":") ? endpointName : service.endpoint(endpointName));
             s.setString(3, browser.p256dh());
             s.setString(4, browser.auth());
             s.executeUpdate();

@@ -61,6 +61,8 @@ class RouterToPushIT {
                      "notifier.db.url", jdbcUrl,
                      "notifier.db.user", db.user(),
                      "notifier.allow-http-endpoints", "true",
+                     "notifier.push.allowed-hosts", "127.0.0.1",
+                     "notifier.push.allow-loopback", "true",
                      "notifier.data-dir", dir.resolve("notifier").toString())));
              KafkaProducer<String, UserEvent> producer = new KafkaProducer<>(Map.of(
                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),

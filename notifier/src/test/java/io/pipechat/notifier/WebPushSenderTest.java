@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pipechat.notifier.TestPushService.Hang;
 import io.pipechat.notifier.TestPushService.Received;
 import io.pipechat.notifier.TestPushService.Status;
+import io.pipechat.notifier.push.EndpointPolicy;
 import io.pipechat.notifier.push.PushOutcome;
 import io.pipechat.notifier.push.PushSubscription;
 import io.pipechat.notifier.webpush.VapidKeys;
@@ -17,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -25,6 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /** One send against a real HTTP push service on loopback: the request is valid Web Push, each answer maps to its outcome. */
 class WebPushSenderTest {
+    /** The test push service listens on plain http on 127.0.0.1: allowed explicitly. */
+    static final EndpointPolicy LOCAL_PUSH_SERVICE = new EndpointPolicy(List.of("127.0.0.1"), true, true);
     private static final byte[] PAYLOAD = "{\"type\":\"messages_waiting\",\"pending\":1}".getBytes(StandardCharsets.UTF_8);
 
     private TestPushService service;
@@ -38,8 +42,8 @@ class WebPushSenderTest {
         service = new TestPushService();
         http = WebPushSender.httpClient(Duration.ofSeconds(2));
         keys = VapidKeys.generate();
-        sender = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24), Duration.ofSeconds(5), true,
-                Clock.systemUTC());
+        sender = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24), Duration.ofSeconds(5),
+                LOCAL_PUSH_SERVICE, Clock.systemUTC());
     }
 
     @AfterEach
@@ -88,7 +92,7 @@ class WebPushSenderTest {
         service.script("a", new Hang());
 
         WebPushSender impatient = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24),
-                Duration.ofMillis(300), true, Clock.systemUTC());
+                Duration.ofMillis(300), LOCAL_PUSH_SERVICE, Clock.systemUTC());
 
         PushOutcome outcome = impatient.send(subscription("a"), PAYLOAD);
 
@@ -104,19 +108,53 @@ class WebPushSenderTest {
         PushSubscription badKey = new PushSubscription(8, "alice", service.endpoint("b"), "AAAA", browser.auth());
         assertThat(sender.send(badKey, PAYLOAD)).isInstanceOf(PushOutcome.Rejected.class);
         PushSubscription badEndpoint = new PushSubscription(9, "alice", "ftp://x/y", browser.p256dh(), browser.auth());
-        assertThat(sender.send(badEndpoint, PAYLOAD)).isInstanceOf(PushOutcome.Rejected.class);
+        assertThat(sender.send(badEndpoint, PAYLOAD)).isEqualTo(new PushOutcome.Refused("not an http(s) URL"));
         WebPushSender httpsOnly = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24),
-                Duration.ofSeconds(5), false, Clock.systemUTC());
-        assertThat(httpsOnly.send(subscription("b"), PAYLOAD))
-                .isEqualTo(new PushOutcome.Rejected("unusable subscription: the endpoint is not an https URL"));
+                Duration.ofSeconds(5), new EndpointPolicy(List.of("127.0.0.1"), false, true), Clock.systemUTC());
+        assertThat(httpsOnly.send(subscription("b"), PAYLOAD)).isEqualTo(new PushOutcome.Refused("not an https URL"));
         assertThat(service.received("b")).isEmpty();
+    }
+
+    @Test
+    void aSubscriptionPointingAtLoopbackIsRefusedUnlessLoopbackIsAllowed() throws Exception {
+        WebPushSender production = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24),
+                Duration.ofSeconds(5), new EndpointPolicy(List.of("127.0.0.1", "localhost"), true, false),
+                Clock.systemUTC());
+        String byName = service.endpoint("internal").replace("127.0.0.1", "localhost");
+
+        assertThat(production.send(subscription("internal"), PAYLOAD))
+                .isEqualTo(new PushOutcome.Refused("host 127.0.0.1 resolves to loopback address 127.0.0.1"));
+        assertThat(production.send(new PushSubscription(7, "alice", byName, browser.p256dh(), browser.auth()), PAYLOAD))
+                .isInstanceOf(PushOutcome.Refused.class);
+        assertThat(service.received("internal")).as("requests that reached the internal service").isEmpty();
+    }
+
+    @Test
+    void aHostOffTheAllowListIsNeverContacted() throws Exception {
+        WebPushSender defaults = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24),
+                Duration.ofSeconds(5), new EndpointPolicy(EndpointPolicy.DEFAULT_ALLOWED_HOSTS, true, true),
+                Clock.systemUTC());
+
+        assertThat(defaults.send(subscription("a"), PAYLOAD))
+                .isEqualTo(new PushOutcome.Refused("host 127.0.0.1 is not an allowed push service"));
+        assertThat(service.received("a")).isEmpty();
+    }
+
+    @Test
+    void aRedirectIsNotFollowed() throws Exception {
+        try (TestPushService internal = new TestPushService()) {
+            service.script("a", new Status(307, Map.of("Location", internal.endpoint("secret"))));
+
+            assertThat(sender.send(subscription("a"), PAYLOAD)).isInstanceOf(PushOutcome.Rejected.class);
+            assertThat(internal.received("secret")).as("requests that followed the redirect").isEmpty();
+        }
     }
 
     @Test
     void thePushServiceRefusesAnExpiredTokenAndAKeyThatDidNotSign() throws Exception {
         // The checks of the test push service can fail: an expired JWT and a foreign k= are both refused.
         WebPushSender late = new WebPushSender(http, keys, "mailto:ops@example.org", Duration.ofHours(24),
-                Duration.ofSeconds(1), true, Clock.offset(Clock.systemUTC(), Duration.ofHours(-13)));
+                Duration.ofSeconds(1), LOCAL_PUSH_SERVICE, Clock.offset(Clock.systemUTC(), Duration.ofHours(-13)));
         assertThat(late.send(subscription("late"), PAYLOAD)).isInstanceOf(PushOutcome.Rejected.class);
         assertThat(service.received("late").getFirst().problem()).startsWith("exp");
 

@@ -122,6 +122,11 @@ public final class PushDelivery {
                     remove(subscription, g.status());
                     return;
                 }
+                case PushOutcome.Refused r -> {
+                    metrics.refused();
+                    LOG.warn("push to {} refused, not sent: {}", subscription, r.reason());
+                    return;
+                }
                 case PushOutcome.Rejected r -> {
                     metrics.failed();
                     LOG.warn("push to {} rejected: {}", subscription, r.reason());

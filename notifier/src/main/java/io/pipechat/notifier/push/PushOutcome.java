@@ -21,6 +21,13 @@ public sealed interface PushOutcome {
     record Retryable(String reason, Optional<Duration> retryAfter) implements PushOutcome {
     }
 
+    /**
+     * The endpoint is not one the notifier may contact ({@link EndpointPolicy}): nothing was sent, and
+     * nothing will be.
+     */
+    record Refused(String reason) implements PushOutcome {
+    }
+
     /** A failure that repeating cannot fix (400, 403, 413, unusable subscription keys): give up. */
     record Rejected(String reason) implements PushOutcome {
     }

@@ -1,11 +1,13 @@
 package io.pipechat.notifier.webpush;
 
 import com.google.crypto.tink.apps.webpush.WebPushHybridEncrypt;
+import io.pipechat.notifier.push.EndpointPolicy;
 import io.pipechat.notifier.push.PushOutcome;
 import io.pipechat.notifier.push.PushSender;
 import io.pipechat.notifier.push.PushSubscription;
 import java.io.IOException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -28,9 +30,13 @@ import java.util.Optional;
  * "messages waiting" is replaced, not stacked), {@code Content-Encoding: aes128gcm},
  * {@code Authorization: vapid t=..., k=...}.
  *
+ * <p>Endpoints go through the {@link EndpointPolicy} first (allowed push services on public
+ * addresses only): a refused one is never contacted. Redirects are not followed.
+ *
  * <p>Responses: 2xx delivered; 404/410 gone; 429 and 5xx retryable (with {@code Retry-After}, seconds or
- * HTTP date); I/O errors and timeouts retryable; anything else rejected (403 usually means the
- * subscription was made for another VAPID key; 413 a too large payload).
+ * HTTP date); I/O errors, timeouts and hosts that do not resolve retryable; anything else rejected
+ * (3xx: a redirect is not followed; 403 usually means the subscription was made for another VAPID
+ * key; 413 a too large payload).
  */
 public final class WebPushSender implements PushSender {
     /** Collapses undelivered pushes of this kind on the push service (RFC 8030 section 5.4). */
@@ -41,26 +47,24 @@ public final class WebPushSender implements PushSender {
     private final Duration ttl;
     private final Duration requestTimeout;
     private final Clock clock;
-    private final boolean allowHttp;
+    private final EndpointPolicy endpoints;
 
     /**
      * @param ttl            how long the push service keeps a message for an unreachable device
      * @param requestTimeout the longest one POST may take, response included
-     * @param allowHttp      accept {@code http:} endpoints (tests with a local push service); otherwise
-     *                       only {@code https:}, which every browser's push service uses, so a
-     *                       subscription cannot point the notifier at plain-HTTP internal services
+     * @param endpoints      the endpoints the notifier may send to
      */
     public WebPushSender(HttpClient http, VapidKeys keys, String subject, Duration ttl, Duration requestTimeout,
-                         boolean allowHttp, Clock clock) {
+                         EndpointPolicy endpoints, Clock clock) {
         this.http = http;
         this.vapid = new VapidTokens(keys, subject, clock);
         this.ttl = ttl;
         this.requestTimeout = requestTimeout;
-        this.allowHttp = allowHttp;
+        this.endpoints = endpoints;
         this.clock = clock;
     }
 
-    /** An HTTP client for push services: HTTP/2 where offered, connect timeout as given. */
+    /** An HTTP client for push services: HTTP/2 where offered, connect timeout as given, no redirects. */
     public static HttpClient httpClient(Duration connectTimeout) {
         return HttpClient.newBuilder()
                 .connectTimeout(connectTimeout)
@@ -71,9 +75,15 @@ public final class WebPushSender implements PushSender {
     @Override
     public PushOutcome send(PushSubscription subscription, byte[] payload) throws InterruptedException {
         URI endpoint;
+        try {
+            endpoint = endpoints.check(subscription.endpoint());
+        } catch (EndpointPolicy.RefusedException e) {
+            return new PushOutcome.Refused(e.getMessage());
+        } catch (UnknownHostException e) {
+            return new PushOutcome.Retryable("unknown host: " + e.getMessage(), Optional.empty());
+        }
         byte[] body;
         try {
-            endpoint = endpoint(subscription.endpoint());
             body = encrypt(subscription, payload);
         } catch (IllegalArgumentException | GeneralSecurityException e) {
             return new PushOutcome.Rejected("unusable subscription: " + e.getMessage());
@@ -119,17 +129,6 @@ public final class WebPushSender implements PushSender {
                 .withRecipientPublicKey(uaPublic)
                 .build()
                 .encrypt(payload, null);
-    }
-
-    private URI endpoint(String endpoint) {
-        URI uri = URI.create(endpoint);
-        boolean https = "https".equalsIgnoreCase(uri.getScheme());
-        boolean http = "http".equalsIgnoreCase(uri.getScheme());
-        if (!(https || (http && allowHttp)) || uri.getHost() == null) {
-            throw new IllegalArgumentException(allowHttp ? "the endpoint is not an http(s) URL"
-                    : "the endpoint is not an https URL");
-        }
-        return uri;
     }
 
     /** {@code Retry-After}: delay-seconds or an HTTP date (RFC 9110 section 10.2.3); empty if neither. */
