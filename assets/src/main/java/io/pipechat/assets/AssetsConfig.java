@@ -3,6 +3,7 @@ package io.pipechat.assets;
 import io.helidon.config.Config;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * Settings of the asset service. Every key lives under {@code assets.} in Helidon config
@@ -18,8 +19,14 @@ import java.time.Duration;
  * hot.requests       5                            requests within one window that make an id hot
  * hot.window         PT10S                        the request-rate window (ISO-8601 duration)
  * hot.cache-bytes    67108864 (64 MiB)            memory of the hot tier; blobs up to a quarter of it are cached
- * token.secret       (development secret)         HS256 secret shared with the edge, at least 32 bytes
+ * token.secret       (none)                       HS256 secret shared with the edge, at least 32 bytes
+ * dev-mode           false                        true: a missing secret means the development secret
  * </pre>
+ *
+ * {@link #from(Config)} refuses to build a configuration without {@code token.secret}, or with one of
+ * the {@linkplain #KNOWN_DEVELOPMENT_SECRETS published development values}, unless {@code dev-mode} is
+ * true: with a public secret anyone can mint tokens and upload as anyone. {@link #defaults()} is the
+ * development configuration of the embedded stack.
  */
 public record AssetsConfig(
         String host,
@@ -33,6 +40,13 @@ public record AssetsConfig(
 
     /** For development and the embedded stack only: anyone who reads this can mint tokens. */
     public static final String DEV_SECRET = io.pipechat.protocol.auth.Hs256Tokens.DEVELOPMENT_SECRET;
+
+    /**
+     * Secrets printed in this repository: the development default and the fallback the compose file
+     * used to have. Outside development they are refused.
+     */
+    public static final Set<String> KNOWN_DEVELOPMENT_SECRETS = Set.of(DEV_SECRET,
+            "change-me-this-is-not-a-secret-0123456789");
 
     public static final long DEFAULT_MAX_BYTES = 100L * 1024 * 1024;
 
@@ -51,9 +65,22 @@ public record AssetsConfig(
                 Duration.ofSeconds(10), 64L * 1024 * 1024, DEV_SECRET);
     }
 
-    /** Reads the keys above from the {@code assets} node; missing keys take their defaults. */
+    /**
+     * Reads the keys above from the {@code assets} node; missing keys take their defaults.
+     *
+     * @throws IllegalArgumentException without dev mode, when {@code assets.token.secret} is not set
+     *                                  or is a known development value (the message says what to do)
+     */
     public static AssetsConfig from(Config assets) {
         AssetsConfig d = defaults();
+        boolean devMode = assets.get("dev-mode").asBoolean().orElse(false);
+        String secret = assets.get("token.secret").asString().map(String::strip).filter(v -> !v.isEmpty()).orElse(null);
+        if (!devMode && (secret == null || KNOWN_DEVELOPMENT_SECRETS.contains(secret))) {
+            throw new IllegalArgumentException((secret == null ? "assets.token.secret is not set"
+                    : "assets.token.secret is a published development value")
+                    + ": set ASSETS_TOKEN_SECRET (or -Dassets.token.secret) to the edges' secret, at least 32 random"
+                    + " bytes; assets.dev-mode=true allows the development secret on a developer's machine");
+        }
         return new AssetsConfig(
                 assets.get("host").asString().orElse(d.host()),
                 assets.get("port").asInt().orElse(d.port()),
@@ -62,7 +89,7 @@ public record AssetsConfig(
                 assets.get("hot.requests").asInt().orElse(d.hotRequests()),
                 assets.get("hot.window").as(Duration.class).orElse(d.hotWindow()),
                 assets.get("hot.cache-bytes").asLong().orElse(d.hotCacheBytes()),
-                assets.get("token.secret").asString().orElse(d.tokenSecret()));
+                secret != null ? secret : d.tokenSecret());
     }
 
     public AssetsConfig withPort(int port) {

@@ -14,7 +14,11 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The standalone asset service: {@code java -cp ... io.pipechat.assets.Main} (keys: {@link AssetsConfig}). */
+/**
+ * The standalone asset service: {@code java -cp ... io.pipechat.assets.Main} (keys: {@link AssetsConfig}).
+ * A configuration it refuses (no token secret, a development one) or a failed start ends the process
+ * with status 1.
+ */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
@@ -22,11 +26,16 @@ public final class Main {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        AssetsConfig config = AssetsConfig.from(Config.create().get("assets"));
-        if (AssetsConfig.DEV_SECRET.equals(config.tokenSecret())) {
-            LOG.warn("assets.token.secret is the development default: set it outside development");
+        AssetsConfig config;
+        AssetsServer server;
+        try {
+            config = AssetsConfig.from(Config.create().get("assets"));
+            server = AssetsServer.start(config);
+        } catch (RuntimeException e) {
+            LOG.error("the asset service cannot start: {}", e.getMessage(), e);
+            System.exit(1); // for the supervisor to see, and restart it once fixed
+            return;
         }
-        AssetsServer server = AssetsServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "assets-shutdown"));
         LOG.info("assets serving /v1/media on port {}, blobs in {}", server.port(), config.storeDir().toAbsolutePath());
         new CountDownLatch(1).await();
