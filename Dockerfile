@@ -5,8 +5,9 @@
 # The build stage does not depend on the build args, so BuildKit builds the Maven reactor once and
 # every service image reuses it.
 
-ARG JDK_IMAGE=eclipse-temurin:25-jdk
-ARG JRE_IMAGE=eclipse-temurin:25-jre
+# Pinned tags (a floating "25-jdk" changes under a rebuild).
+ARG JDK_IMAGE=eclipse-temurin:25.0.1_8-jdk
+ARG JRE_IMAGE=eclipse-temurin:25.0.1_8-jre
 ARG FLINK_IMAGE=flink:2.2.0-java21
 
 FROM ${JDK_IMAGE} AS build

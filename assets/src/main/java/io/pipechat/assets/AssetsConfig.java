@@ -42,11 +42,11 @@ public record AssetsConfig(
     public static final String DEV_SECRET = io.pipechat.protocol.auth.Hs256Tokens.DEVELOPMENT_SECRET;
 
     /**
-     * Secrets printed in this repository: the development default and the fallback the compose file
-     * used to have. Outside development they are refused.
+     * Secrets printed in this repository: the development default, the fallback the compose file used
+     * to have, and the placeholder of deploy/compose-validation.env. Outside development they are refused.
      */
     public static final Set<String> KNOWN_DEVELOPMENT_SECRETS = Set.of(DEV_SECRET,
-            "change-me-this-is-not-a-secret-0123456789");
+            "change-me-this-is-not-a-secret-0123456789", "compose-validation-only-not-a-secret-000000000000");
 
     public static final long DEFAULT_MAX_BYTES = 100L * 1024 * 1024;
 

@@ -81,7 +81,8 @@ class ComposeFileTest {
                     "notifier.vapid.private-key", "notifier.data-dir", "notifier.vapid.subject", "notifier.concurrency",
                     "notifier.max-in-flight-requests", "notifier.retry.max-attempts", "notifier.retry.initial-backoff",
                     "notifier.retry.max-backoff", "notifier.request-timeout", "notifier.ttl", "notifier.shutdown-grace",
-                    "notifier.http-port")),
+                    "notifier.http-port", "notifier.allow-http-endpoints", "notifier.push.allowed-hosts",
+                    "notifier.push.allow-loopback")),
             "edge", new ConfigReader("io.pipechat.edge.Main", Style.HELIDON, Set.of(
                     "server.host", "server.port", "server.idle-connection-timeout", "kafka.bootstrap-servers",
                     "topics.user-events", "topics.group-events", "topics.deliveries", "topics.edges",
@@ -91,7 +92,7 @@ class ComposeFileTest {
                     "push.vapid-public-key")),
             "assets", new ConfigReader("io.pipechat.assets.Main", Style.HELIDON, Set.of(
                     "assets.host", "assets.port", "assets.store.dir", "assets.max-bytes", "assets.hot.requests",
-                    "assets.hot.window", "assets.hot.cache-bytes", "assets.token.secret")),
+                    "assets.hot.window", "assets.hot.cache-bytes", "assets.token.secret", "assets.dev-mode")),
             "tools", new ConfigReader("io.pipechat.tools.AdminMain", Style.LITERAL, Set.of("KAFKA_BOOTSTRAP_SERVERS")));
 
     /** Services with an ObserveServer: the variable of their health/metrics port, which their health check must use. */
@@ -102,9 +103,14 @@ class ComposeFileTest {
     static final Set<String> GROUPS_JOB_KEYS = Set.of("bootstrap-servers", "consumer-group", "transactional-id-prefix",
             "hold", "settle", "checkpoint-interval", "transaction-timeout", "parallelism", "restart-attempts", "restart-delay");
 
+    /** Placeholder secrets for {@code docker-compose config} (every {@code ${VAR:?}} must be set). */
+    static final Path VALIDATION_ENV = ROOT.resolve("deploy/compose-validation.env");
+
     @Test
     void composeFilePassesEveryCheck() throws IOException {
-        checkAll(loadWithAnchors(ROOT.resolve("docker-compose.yml")));
+        JsonNode compose = loadWithAnchors(ROOT.resolve("docker-compose.yml"));
+        checkAll(compose);
+        checkSecrets(compose);
     }
 
     @Test
@@ -117,13 +123,15 @@ class ComposeFileTest {
             }
             assumeTrue(false, "docker-compose not installed; skipped outside CI");
         }
-        Process quiet = new ProcessBuilder(tool, "-f", ROOT.resolve("docker-compose.yml").toString(), "config", "-q")
+        Process quiet = new ProcessBuilder(tool, "--env-file", VALIDATION_ENV.toString(),
+                "-f", ROOT.resolve("docker-compose.yml").toString(), "config", "-q")
                 .redirectErrorStream(true).start();
         String quietOut = new String(quiet.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(quiet.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(quiet.exitValue()).as(quietOut).isZero();
 
-        Process full = new ProcessBuilder(tool, "-f", ROOT.resolve("docker-compose.yml").toString(), "config")
+        Process full = new ProcessBuilder(tool, "--env-file", VALIDATION_ENV.toString(),
+                "-f", ROOT.resolve("docker-compose.yml").toString(), "config")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String resolved = new String(full.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(full.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -180,6 +188,44 @@ class ComposeFileTest {
         assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("edge-1").get("environment"))
                 .put("EDGE_PARTITION", "0"), "EDGE_PARTITION");
         assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("mysql")).remove("image"), "mysql");
+        assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("router-2"))
+                .put("stop_grace_period", "10s"), "router-2");
+        assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("notifier")).remove("stop_grace_period"),
+                "notifier");
+        assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("cdc").get("environment"))
+                .put("CDC_PARTITIONS", "12"), "CDC_PARTITIONS");
+        assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("edge-1"))
+                .put("image", "pipechat/edge:latest"), "edge-1");
+        assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("mysql"))
+                .put("image", "mysql:8"), "mysql");
+        assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("edge-1").get("environment"))
+                .remove("PUSH_VAPID_dash_PUBLIC_dash_KEY"), "VAPID");
+    }
+
+    @Test
+    void theSecretChecksCatchFallbackValues() throws IOException {
+        JsonNode good = loadWithAnchors(ROOT.resolve("docker-compose.yml"));
+        JsonNode copy = good.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) copy.get("services").get("assets").get("environment"))
+                .put("ASSETS_TOKEN_SECRET", "${PIPECHAT_TOKEN_SECRET:-change-me-this-is-not-a-secret-0123456789}");
+        try {
+            checkSecrets(copy);
+        } catch (AssertionError e) {
+            assertThat(e.getMessage()).contains("ASSETS_TOKEN_SECRET");
+            return;
+        }
+        fail("a public fallback secret passed the checks");
+    }
+
+    @Test
+    void nginxCachesOnlyCompleteAndPartialAnswers() throws IOException {
+        checkNginxCache(Files.readString(ROOT.resolve("deploy/nginx.conf")));
+        try {
+            checkNginxCache("proxy_cache_valid 200 206 30d;\n proxy_cache_valid 404 10s;");
+        } catch (AssertionError e) {
+            return;
+        }
+        fail("a cached 404 passed the check");
     }
 
     private static void assertFailsWith(JsonNode good, java.util.function.Consumer<JsonNode> breakIt, String mentioned) {
@@ -232,6 +278,83 @@ class ComposeFileTest {
         }
         assertThat(services.path("nginx").path("healthcheck").has("test")).as("nginx has a healthcheck").isTrue();
         checkTopology(services);
+        checkOperations(services);
+        checkNginxCache(Files.readString(ROOT.resolve("deploy/nginx.conf")));
+    }
+
+    /** Routers need time for a final commit and leaving their group; Docker's default (10 s) is too short. */
+    static final int ROUTER_STOP_GRACE_SECONDS = 40;
+    static final int STOP_GRACE_SECONDS = 20;
+    /** A pinned tag names a full version (4.2.0, 8.4.6, 1.27.5-alpine, 25.0.1_8-jdk), not latest or 8. */
+    private static final Pattern PINNED_TAG = Pattern.compile("[^:/]+(/[^:]+)*:[^:]*\\d+\\.\\d+\\.\\d+[^:]*");
+
+    private static void checkOperations(JsonNode services) throws IOException {
+        for (Map.Entry<String, JsonNode> s : services.properties()) {
+            String name = s.getKey();
+            JsonNode svc = s.getValue();
+            String image = svc.path("image").asText("");
+            assertThat(image).as("%s: image pinned to a version", name).matches(PINNED_TAG).doesNotEndWith(":latest");
+            if (!svc.path("restart").asText("no").equals("no")) {
+                boolean router = svc.path("build").path("args").path("MODULE").asText().equals("streams-router");
+                assertThat(seconds(svc.path("stop_grace_period").asText("10s")))
+                        .as("%s: stop_grace_period", name)
+                        .isGreaterThanOrEqualTo(router ? ROUTER_STOP_GRACE_SECONDS : STOP_GRACE_SECONDS);
+            }
+        }
+        Matcher from = Pattern.compile("(?m)^ARG \\w+_IMAGE=(\\S+)").matcher(Files.readString(ROOT.resolve("Dockerfile")));
+        while (from.find()) {
+            assertThat(from.group(1)).as("Dockerfile base image pinned").matches(PINNED_TAG);
+        }
+        assertThat(services.path("cdc").path("environment").path("CDC_PARTITIONS").asText())
+                .as("cdc CDC_PARTITIONS: the flink-groups job needs the membership changes in one partition").isEqualTo("1");
+        String vapid = services.path("notifier").path("environment").path("NOTIFIER_VAPID_PUBLIC_KEY").asText("");
+        assertThat(vapid).as("the notifier's VAPID public key is configured").isNotBlank();
+        for (Map.Entry<String, JsonNode> s : services.properties()) {
+            if (s.getValue().path("build").path("args").path("MODULE").asText().equals("edge")) {
+                assertThat(s.getValue().path("environment").path("PUSH_VAPID_dash_PUBLIC_dash_KEY").asText(""))
+                        .as("%s gets the notifier's VAPID public key", s.getKey()).isEqualTo(vapid);
+            }
+        }
+    }
+
+    /** Every secret comes from ${VAR:?message}: no public fallback value; .env.example names each variable. */
+    static void checkSecrets(JsonNode compose) throws IOException {
+        Pattern secretName = Pattern.compile("(?i).*(SECRET|PASSWORD|PRIVATE_KEY|VAPID).*");
+        Pattern required = Pattern.compile("\\$\\{([A-Z0-9_]+):\\?[^}]+}");
+        String example = Files.readString(ROOT.resolve(".env.example"));
+        String validation = Files.readString(VALIDATION_ENV);
+        for (Map.Entry<String, JsonNode> s : compose.get("services").properties()) {
+            for (Map.Entry<String, JsonNode> env : s.getValue().path("environment").properties()) {
+                if (!secretName.matcher(env.getKey()).matches()) {
+                    continue;
+                }
+                Matcher m = required.matcher(env.getValue().asText());
+                assertThat(m.matches()).as("%s: %s must be ${VARIABLE:?message}, was %s", s.getKey(), env.getKey(),
+                        env.getValue().asText()).isTrue();
+                assertThat(example).as(".env.example names %s", m.group(1)).containsPattern("(?m)^" + m.group(1) + "=");
+                assertThat(validation).as("deploy/compose-validation.env sets %s", m.group(1))
+                        .containsPattern("(?m)^" + m.group(1) + "=.+");
+            }
+        }
+    }
+
+    /** Media answers other than 200/206 (above all the 404 of an upload's HEAD) must not be cached. */
+    static void checkNginxCache(String nginx) {
+        Matcher valid = Pattern.compile("proxy_cache_valid\\s+([^;]+);").matcher(nginx);
+        int found = 0;
+        while (valid.find()) {
+            found++;
+            List<String> words = List.of(valid.group(1).trim().split("\\s+"));
+            assertThat(words.subList(0, words.size() - 1)).as("nginx proxy_cache_valid caches only 200 and 206: %s",
+                    valid.group()).isNotEmpty().allMatch(code -> code.equals("200") || code.equals("206"));
+        }
+        assertThat(found).as("nginx proxy_cache_valid lines").isPositive();
+    }
+
+    private static long seconds(String duration) {
+        Matcher m = Pattern.compile("(?:(\\d+)m)?(?:(\\d+)s)?").matcher(duration.trim());
+        assertThat(m.matches()).as("a compose duration: %s", duration).isTrue();
+        return (m.group(1) == null ? 0 : Long.parseLong(m.group(1)) * 60) + (m.group(2) == null ? 0 : Long.parseLong(m.group(2)));
     }
 
     private static void checkBuild(String name, JsonNode svc, Set<String> stages) throws IOException {
