@@ -129,7 +129,7 @@ public final class Notifier implements AutoCloseable {
 
     /** False once the poll loop has stopped: after {@link #close()}, or after a fatal Kafka error (logged). */
     public boolean isRunning() {
-        return pollThread.isAlive();
+        return pollThread.isAlive() && !consumer.stopped();
     }
 
     public NotifierMetrics metrics() {

@@ -59,6 +59,7 @@ final class PushRequestConsumer implements Runnable {
     private final OffsetTracker tracker = new OffsetTracker();
     private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
     private volatile boolean closing;
+    private volatile boolean stopped;
     private boolean paused;
 
     PushRequestConsumer(NotifierConfig config, PushDelivery delivery, ExecutorService executor, NotifierMetrics metrics,
@@ -102,6 +103,7 @@ final class PushRequestConsumer implements Runnable {
         } catch (RuntimeException e) {
             LOG.error("notifier consumer failed; push requests are no longer consumed", e);
         } finally {
+            stopped = true;
             shutdown();
             if (!closing) {
                 died.run();
@@ -117,6 +119,11 @@ final class PushRequestConsumer implements Runnable {
         KafkaClientMetrics binder = new KafkaClientMetrics(consumer);
         binder.bindTo(registry);
         return binder;
+    }
+
+    /** True once the loop has ended (closed or died), while it may still be finishing pushes in flight. */
+    boolean stopped() {
+        return stopped;
     }
 
     /** Stops the loop: the running thread finishes what is in flight (up to the grace period) and commits. */
