@@ -39,11 +39,17 @@ import java.util.Objects;
  * @param parallelism           {@code parallelism}, default 1
  * @param restartAttempts       {@code restart-attempts} (fixed-delay strategy), default 10
  * @param restartDelay          {@code restart-delay}, default 2 s
+ * @param maxHeldPerSender      {@code max-held-per-sender}: how many messages of one sender one
+ *                              group holds at most while waiting for the sender's membership,
+ *                              default 64; more are refused at once ({@code not_member})
+ * @param maxHeldPerGroup       {@code max-held-per-group}: how many messages one group holds at
+ *                              most, default 1024 (so a flood from non-members costs bounded state;
+ *                              it never delays the members' messages)
  */
 public record GroupsConfig(String bootstrapServers, Topics topics, String consumerGroup, String transactionalIdPrefix,
                            Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
                            Duration checkpointInterval, Duration transactionTimeout, int parallelism,
-                           int restartAttempts, Duration restartDelay) {
+                           int restartAttempts, Duration restartDelay, int maxHeldPerSender, int maxHeldPerGroup) {
 
     public GroupsConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -59,6 +65,9 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
         if (transactionTimeout.compareTo(checkpointInterval) <= 0) {
             throw new IllegalArgumentException("transaction-timeout must be longer than checkpoint-interval");
         }
+        if (maxHeldPerSender < 1 || maxHeldPerGroup < maxHeldPerSender) {
+            throw new IllegalArgumentException("max-held-per-sender must be >= 1 and max-held-per-group not below it");
+        }
         if (parallelism < 1 || restartAttempts < 0) {
             throw new IllegalArgumentException("parallelism must be >= 1 and restart-attempts >= 0");
         }
@@ -66,7 +75,7 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
 
     public static GroupsConfig defaults() {
         return new GroupsConfig("localhost:9092", Topics.defaults(), "pipechat-flink-groups", "pipechat-flink-groups",
-                Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2));
+                Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2), 64, 1024);
     }
 
     /** Reads the keys listed on the class; missing keys keep their defaults. */
@@ -91,50 +100,52 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
                 duration(values, "transaction-timeout", d.transactionTimeout()),
                 integer(values, "parallelism", d.parallelism()),
                 integer(values, "restart-attempts", d.restartAttempts()),
-                duration(values, "restart-delay", d.restartDelay()));
+                duration(values, "restart-delay", d.restartDelay()),
+                integer(values, "max-held-per-sender", d.maxHeldPerSender()),
+                integer(values, "max-held-per-group", d.maxHeldPerGroup()));
     }
 
     public GroupsConfig withBootstrapServers(String servers) {
         return new GroupsConfig(servers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
-                transactionTimeout, parallelism, restartAttempts, restartDelay);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup);
     }
 
     public GroupsConfig withTopics(Topics names) {
         return new GroupsConfig(bootstrapServers, names, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup);
     }
 
     /** {@code hold}, and {@code max-hold} raised to it if it was below. */
     public GroupsConfig withHold(Duration value) {
         Duration max = maxHold.compareTo(value) < 0 ? value : maxHold;
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, max, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup);
     }
 
     /** {@code hold}, {@code max-hold} and {@code membership-idle}. */
     public GroupsConfig withHold(Duration value, Duration maxValue, Duration idle) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, maxValue, idle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup);
     }
 
     public GroupsConfig withSettle(Duration value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, value,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup);
     }
 
     public GroupsConfig withCheckpointInterval(Duration value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle, value,
-                transactionTimeout, parallelism, restartAttempts, restartDelay);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup);
     }
 
     public GroupsConfig withParallelism(int value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, value, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, value, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup);
     }
 
     public GroupsConfig withIds(String group, String transactionalPrefix) {
         return new GroupsConfig(bootstrapServers, topics, group, transactionalPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
-                transactionTimeout, parallelism, restartAttempts, restartDelay);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup);
     }
 
     /** The project's duration syntax ({@link Durations}): {@code 1500ms}, {@code 5s}, {@code 10min}, {@code PT5S}, or milliseconds. */

@@ -61,16 +61,19 @@ public final class GroupsJob {
     private final Duration maxHold;
     private final Duration membershipIdle;
     private final Duration settle;
+    private final int maxHeldPerSender;
+    private final int maxHeldPerGroup;
 
     /**
      * @param hold           see {@link GroupExpander}
      * @param maxHold        see {@link GroupExpander}
      * @param membershipIdle after how long without a change event the membership stream is idle
      *                       (its watermark no longer holds back the job's)
-     * @param settle         see {@link GroupExpander}
+     * @param settle         see {@link GroupExpander}, as are the two bounds of held messages
      */
     public GroupsJob(Source<GroupEvent.Message, ?, ?> messages, Source<MembershipChange, ?, ?> membership,
-                     Sink<UserEvent> sink, Duration hold, Duration maxHold, Duration membershipIdle, Duration settle) {
+                     Sink<UserEvent> sink, Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
+                     int maxHeldPerSender, int maxHeldPerGroup) {
         this.messages = messages;
         this.membership = membership;
         this.sink = sink;
@@ -78,6 +81,8 @@ public final class GroupsJob {
         this.maxHold = maxHold;
         this.membershipIdle = membershipIdle;
         this.settle = settle;
+        this.maxHeldPerSender = maxHeldPerSender;
+        this.maxHeldPerGroup = maxHeldPerGroup;
     }
 
     /** The job on Kafka: the topics, consumer group and transactional id prefix of {@code config}. */
@@ -94,7 +99,7 @@ public final class GroupsJob {
                 .setProperty("transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()))
                 .build();
         return new GroupsJob(messages, membership, sink, config.hold(), config.maxHold(), config.membershipIdle(),
-                config.settle());
+                config.settle(), config.maxHeldPerSender(), config.maxHeldPerGroup());
     }
 
     /** A source of {@code topic}: committed records only, from the group's offsets (else the start). */
@@ -166,7 +171,7 @@ public final class GroupsJob {
                 .uid("group-members-cdc-source").name("group-members-cdc");
         return groupMessages.keyBy(GroupEvent.Message::group, Types.STRING)
                 .connect(changes.keyBy(MembershipChange::group, Types.STRING))
-                .process(new GroupExpander(hold, maxHold, settle), JsonTypeInfo.of(UserEvent.class))
+                .process(new GroupExpander(hold, maxHold, settle, maxHeldPerSender, maxHeldPerGroup), JsonTypeInfo.of(UserEvent.class))
                 .uid("group-expander").name("group-expander");
     }
 

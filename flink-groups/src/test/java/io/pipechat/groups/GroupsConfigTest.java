@@ -18,6 +18,8 @@ class GroupsConfigTest {
         assertThat(GroupsConfig.defaults().maxHold()).isEqualTo(Duration.ofMinutes(2));
         assertThat(GroupsConfig.defaults().membershipIdle()).isEqualTo(Duration.ofSeconds(10));
         assertThat(GroupsConfig.defaults().transactionTimeout()).isLessThan(Duration.ofMinutes(15));
+        assertThat(GroupsConfig.defaults().maxHeldPerSender()).isEqualTo(64);
+        assertThat(GroupsConfig.defaults().maxHeldPerGroup()).isEqualTo(1024);
     }
 
     @Test
@@ -44,6 +46,9 @@ class GroupsConfigTest {
         assertThat(c.transactionTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(c.parallelism()).isEqualTo(4);
         assertThat(c.restartDelay()).isEqualTo(Duration.ofMillis(750));
+        GroupsConfig bounds = GroupsConfig.from(Map.of("max-held-per-sender", "8", "max-held-per-group", "100"));
+        assertThat(bounds.maxHeldPerSender()).isEqualTo(8);
+        assertThat(bounds.maxHeldPerGroup()).isEqualTo(100);
     }
 
     @Test
@@ -57,6 +62,8 @@ class GroupsConfigTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("parallelism: not an integer: many");
         assertThatThrownBy(() -> GroupsConfig.from(Map.of("transaction-timeout", "1s", "checkpoint-interval", "2s")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("transaction-timeout");
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("max-held-per-sender", "10", "max-held-per-group", "5")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-held-per-group");
     }
 
     @Test
