@@ -53,8 +53,14 @@ final class GroupsTraffic {
 
     /** A change event (or tombstone, {@code value} null) with Debezium's key of a {@code group_members} row. */
     static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, String user, byte[] value) {
+        cdc(producer, topics, null, group, user, value);
+    }
+
+    /** The same on a given partition ({@code null}: by key, as Debezium writes it). */
+    static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, Integer partition, String group, String user,
+                    byte[] value) {
         byte[] key = Json.bytes(Map.of("group_id", group, "user_id", user));
-        producer.send(new ProducerRecord<>(topics.groupMembersCdc(), key, value));
+        producer.send(new ProducerRecord<>(topics.groupMembersCdc(), partition, key, value));
     }
 
     /** Polls for {@code time}, adding every user event read to {@code seen}; each must be keyed by its user. */
