@@ -45,12 +45,8 @@ class AtLeastOnceRestartIT {
                                                                                    @TempDir Path dataDir) throws Exception {
         Topics topics = KafkaExtension.uniqueTopics();
         ReadyTopics.create(kafka, topics, 2);
-        GroupsConfig config = GroupsConfig.defaults()
-                .withBootstrapServers(kafka.bootstrapServers())
-                .withTopics(topics)
-                .withIds(topics.userEvents() + ".groups", topics.userEvents() + ".groups-tx")
+        GroupsConfig config = GroupsTraffic.config(kafka, topics)
                 .withHold(Duration.ofSeconds(2))
-                .withSettle(Duration.ofMillis(200))
                 .withCheckpointInterval(Duration.ofMinutes(5));
         assertThat(config.sinkGuarantee()).as("the default").isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
 

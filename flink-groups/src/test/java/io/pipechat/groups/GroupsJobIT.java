@@ -49,12 +49,8 @@ class GroupsJobIT {
             throws Exception {
         Topics topics = KafkaExtension.uniqueTopics();
         ReadyTopics.create(kafka, topics, 2);
-        GroupsConfig config = GroupsConfig.defaults()
-                .withBootstrapServers(kafka.bootstrapServers())
-                .withTopics(topics)
-                .withIds(topics.userEvents() + ".groups", topics.userEvents() + ".groups-tx")
+        GroupsConfig config = GroupsTraffic.config(kafka, topics)
                 .withHold(Duration.ofSeconds(2))
-                .withSettle(Duration.ofMillis(200))
                 .withCheckpointInterval(Duration.ofMillis(300))
                 .withSinkGuarantee(DeliveryGuarantee.EXACTLY_ONCE);
 

@@ -28,6 +28,15 @@ final class GroupsTraffic {
     private GroupsTraffic() {
     }
 
+    /** The job's settings for a test's broker and topics: its own consumer group and transactional ids, 200 ms settle. */
+    static GroupsConfig config(EmbeddedKafka kafka, Topics topics) {
+        return GroupsConfig.defaults()
+                .withBootstrapServers(kafka.bootstrapServers())
+                .withTopics(topics)
+                .withIds(topics.userEvents() + ".groups", topics.userEvents() + ".groups-tx")
+                .withSettle(Duration.ofMillis(200));
+    }
+
     static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
         return new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
