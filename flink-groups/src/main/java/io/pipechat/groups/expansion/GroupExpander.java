@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -49,7 +51,9 @@ import org.apache.flink.util.Collector;
  *   <li>{@code releasing}: {@code MapState<sender, time>}, senders with held messages who joined,
  *       and when their messages are released ({@code settle} after the join).</li>
  * </ul>
- * All four held states are cleared when the last held message leaves.
+ * All four held states are cleared when the last held message leaves. A {@code held}
+ * {@code ListState<Held>} restored from a checkpoint of the version before (one unbounded list per
+ * group) is moved into them when the group's next timer fires.
  *
  * <p>Bounds: at most {@code maxHeldPerSender} messages held per sender and {@code maxHeldPerGroup}
  * per group. A message over either bound is refused at once, without being held: {@code not_member}
@@ -111,6 +115,8 @@ public final class GroupExpander
     public static final int RATE_SECONDS = 60;
     /** Messages the {@code recipients} histogram keeps. */
     public static final int RECIPIENTS_WINDOW = 1024;
+    /** The name of the held-message list of versions before the bounds, read only to migrate it. */
+    static final String LEGACY_HELD = "held";
 
     private final long holdMillis;
     private final long maxHoldMillis;
@@ -123,6 +129,7 @@ public final class GroupExpander
     private transient ValueState<HeldQueue> queue;
     private transient MapState<String, SenderHeld> heldBySender;
     private transient MapState<String, Long> releasing;
+    private transient ListState<Held> legacyHeld;
     private transient Counter messages;
     private transient Counter deliveries;
     private transient Counter heldCount;
@@ -171,6 +178,8 @@ public final class GroupExpander
                 new MapStateDescriptor<>("held_senders", Types.STRING, JsonTypeInfo.of(SenderHeld.class)));
         releasing = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("releasing", Types.STRING, Types.LONG));
+        legacyHeld = getRuntimeContext().getListState(
+                new ListStateDescriptor<>(LEGACY_HELD, JsonTypeInfo.of(Held.class)));
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("group_expander");
         messages = metrics.counter("messages");
         deliveries = metrics.counter("deliveries");
@@ -241,6 +250,7 @@ public final class GroupExpander
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<UserEvent> out) throws Exception {
+        migrateLegacyHeld(out);
         HeldQueue q = queue.value();
         if (q == null) {
             return;
@@ -260,6 +270,40 @@ public final class GroupExpander
             }
         }
         finish(head, rejectDue(q, now, ctx.timerService().currentWatermark(), out), ctx);
+    }
+
+    /**
+     * Moves messages held by a version before the bounds (one {@value #LEGACY_HELD} list per group,
+     * restored from an older checkpoint) into the current queue, in their order: those whose sender
+     * is a member by now are expanded. Only timers need to look: every such list came with a timer
+     * of its head, restored with it, which brings the group here.
+     */
+    private void migrateLegacyHeld(Collector<UserEvent> out) throws Exception {
+        Iterable<Held> legacy = legacyHeld.get();
+        if (legacy == null || !legacy.iterator().hasNext()) {
+            return;
+        }
+        HeldQueue q = queue.value();
+        if (q == null) {
+            q = HeldQueue.EMPTY;
+        }
+        for (Held entry : legacy) {
+            String from = entry.message().from();
+            SenderHeld own = heldBySender.get(from);
+            if (own == null && members.contains(from)) {
+                released.inc();
+                expand(entry.message(), out);
+                continue;
+            }
+            long number = q.next();
+            held.put(number, entry);
+            heldBySender.put(from, own == null ? SenderHeld.of(number) : own.plus(number));
+            q = q.plus(number);
+        }
+        legacyHeld.clear();
+        if (q.size() > 0) {
+            queue.update(q);
+        }
     }
 
     /**

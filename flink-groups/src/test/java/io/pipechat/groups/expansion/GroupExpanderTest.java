@@ -12,7 +12,12 @@ import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
 import java.time.Duration;
 import java.util.List;
+import io.pipechat.groups.types.JsonTypeInfo;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -366,6 +371,50 @@ class GroupExpanderTest {
         harness.setProcessingTime(SETTLE.toMillis());
 
         assertThat(drainOutput()).containsExactlyInAnyOrder(delivery("alice", held), delivery("bob", held));
+    }
+
+    /** Writes state as the version before the bounds did: members, and one list of held messages per group with its head's timer. */
+    static final class LegacyExpander extends KeyedCoProcessFunction<String, GroupEvent.Message, MembershipChange, UserEvent> {
+        @Override
+        public void processElement1(GroupEvent.Message m, Context ctx, Collector<UserEvent> out) throws Exception {
+            getRuntimeContext().getListState(new ListStateDescriptor<>(GroupExpander.LEGACY_HELD, JsonTypeInfo.of(Held.class)))
+                    .add(new Held(m, HOLD.toMillis()));
+            ctx.timerService().registerProcessingTimeTimer(HOLD.toMillis());
+        }
+
+        @Override
+        public void processElement2(MembershipChange c, Context ctx, Collector<UserEvent> out) throws Exception {
+            getRuntimeContext().getMapState(new MapStateDescriptor<>("members", Types.STRING, Types.STRING))
+                    .put(((MembershipChange.Joined) c).user(), "member");
+        }
+    }
+
+    @Test
+    void messagesHeldByTheVersionBeforeTheBoundsAreMigratedWhenTheirTimerFires() throws Exception {
+        harness.close();
+        var legacy = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LegacyExpander()),
+                GroupEvent.Message::group, MembershipChange::group, Types.STRING);
+        legacy.setup(new JsonTypeSerializer<>(UserEvent.class));
+        legacy.open();
+        legacy.processElement2(new MembershipChange.Joined("g1", "alice", "member"), 0);
+        var spam = msg("g1", "mallory", "m-1");
+        var fromDave = msg("g1", "dave", "d-1");
+        legacy.processElement1(spam, 0);
+        legacy.processElement1(fromDave, 0);
+        OperatorSubtaskState snapshot = legacy.snapshot(1L, 1L);
+        legacy.close();
+
+        harness = newHarness();
+        harness.initializeState(snapshot);
+        harness.open();
+        caughtUp();
+        join("g1", "dave");
+        harness.setProcessingTime(HOLD.toMillis());
+
+        assertThat(drainOutput()).containsExactly(delivery("alice", fromDave),
+                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", spam.ts()));
+        assertThat(harness.numKeyedStateEntries()).as("only the members map is left").isEqualTo(1);
+        assertThat(harness.numProcessingTimeTimers()).isZero();
     }
 
     @Test
