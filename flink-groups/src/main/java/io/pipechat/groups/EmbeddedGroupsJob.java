@@ -36,9 +36,10 @@ import org.slf4j.LoggerFactory;
  * group, a few held messages).
  *
  * <p>Restart: {@link #start} restores from the newest retained checkpoint ({@code chk-*}/{@code
- * _metadata}) under {@code dataDir}, and deletes the checkpoints of older runs. Together with the
- * transactional sink and {@code read_committed} readers, nothing is lost or written twice across
- * a stop and start.
+ * _metadata}) under {@code dataDir}, and deletes the checkpoints of older runs. Nothing is lost
+ * across a stop and start; with the (default) at-least-once sink, user events expanded after that
+ * checkpoint are written again (the router drops them as duplicates), with an exactly-once sink and
+ * {@code read_committed} readers nothing is written twice.
  *
  * <p>Metrics: off by default (the one-JVM stack has ports enough); {@link #start(GroupsConfig, Path,
  * int)} with a port serves every Flink metric of this mini cluster (the job's
@@ -120,6 +121,11 @@ public final class EmbeddedGroupsJob implements AutoCloseable {
             cluster.close();
             throw e;
         }
+    }
+
+    /** Triggers a checkpoint now and waits for it (returns its path); for tests of restarts. */
+    public String checkpoint() throws Exception {
+        return cluster.triggerCheckpoint(jobId).get(60, TimeUnit.SECONDS);
     }
 
     /** The retained checkpoint this run restored from, if any. */

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
  * Configuration of the group expansion job. {@link #defaults()} runs against the embedded stack;
@@ -18,8 +19,9 @@ import java.util.Objects;
  * @param consumerGroup         {@code consumer-group}: Kafka group id the sources commit offsets
  *                              under (for monitoring; state restores from checkpoints), default
  *                              {@code pipechat-flink-groups}
- * @param transactionalIdPrefix {@code transactional-id-prefix} of the exactly-once sink, default
- *                              {@code pipechat-flink-groups}; unique per job on one Kafka cluster
+ * @param transactionalIdPrefix {@code transactional-id-prefix} of the sink when exactly-once,
+ *                              default {@code pipechat-flink-groups}; unique per job on one Kafka
+ *                              cluster
  * @param hold                  {@code hold}: how long a message from a not-yet-member waits for
  *                              the membership change at least before {@code not_member}, default
  *                              5 s; after that it is rejected once the membership stream has been
@@ -32,32 +34,60 @@ import java.util.Objects;
  *                              (a non-member waits about that long after the last change read)
  * @param settle                {@code settle}: how long held messages wait after their sender
  *                              joined, for the group's other new members to arrive, default 500 ms
- * @param checkpointInterval    {@code checkpoint-interval}, default 1 s: also the latency of the
- *                              output to {@code read_committed} consumers
- * @param transactionTimeout    {@code transaction-timeout} of the sink's Kafka transactions,
- *                              default 10 min (the broker allows at most 15 min by default)
+ * @param checkpointInterval    {@code checkpoint-interval}, default 1 s; with an exactly-once sink
+ *                              also the latency of the output to {@code read_committed} consumers
+ * @param transactionTimeout    {@code transaction-timeout} of the sink's Kafka transactions when
+ *                              exactly-once, default 10 min (the broker allows at most 15 min by
+ *                              default)
  * @param parallelism           {@code parallelism}, default 1
  * @param restartAttempts       {@code restart-attempts} (fixed-delay strategy), default 10
  * @param restartDelay          {@code restart-delay}, default 2 s
+ * @param maxHeldPerSender      {@code max-held-per-sender}: how many messages of one sender one
+ *                              group holds at most while waiting for the sender's membership,
+ *                              default 64; more are refused at once ({@code not_member})
+ * @param maxHeldPerGroup       {@code max-held-per-group}: how many messages one group holds at
+ *                              most, default 1024 (so a flood from non-members costs bounded state;
+ *                              it never delays the members' messages)
+ * @param sinkGuarantee         {@code sink-guarantee}: {@code at-least-once} (default) or
+ *                              {@code exactly-once}. At-least-once writes each user event as soon
+ *                              as it is expanded, without a Kafka transaction: group messages are
+ *                              not held back until the next checkpoint, and no open transaction of
+ *                              this job holds back the last stable offset of the
+ *                              {@code chat.user-events} partitions, which would delay the direct
+ *                              messages that the router reads {@code read_committed} from the same
+ *                              partitions. The price: a restart from a checkpoint writes the user
+ *                              events expanded since that checkpoint again, identical (same
+ *                              recipient, sender and client message id); the router drops them
+ *                              with its de-duplication by (recipient, sender, id) within
+ *                              {@code router.dedup-window} (24 h by default, far longer than a
+ *                              restart). Exactly-once makes output visible only when the
+ *                              checkpoint covering it completes, and repeats nothing.
  */
 public record GroupsConfig(String bootstrapServers, Topics topics, String consumerGroup, String transactionalIdPrefix,
                            Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
                            Duration checkpointInterval, Duration transactionTimeout, int parallelism,
-                           int restartAttempts, Duration restartDelay) {
+                           int restartAttempts, Duration restartDelay, int maxHeldPerSender, int maxHeldPerGroup,
+                           DeliveryGuarantee sinkGuarantee) {
 
     public GroupsConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(consumerGroup, "consumerGroup");
         Objects.requireNonNull(transactionalIdPrefix, "transactionalIdPrefix");
+        if (sinkGuarantee != DeliveryGuarantee.AT_LEAST_ONCE && sinkGuarantee != DeliveryGuarantee.EXACTLY_ONCE) {
+            throw new IllegalArgumentException("sink-guarantee must be at-least-once or exactly-once: " + sinkGuarantee);
+        }
         if (hold.isNegative() || settle.isNegative() || checkpointInterval.isNegative() || checkpointInterval.isZero()) {
             throw new IllegalArgumentException("hold and settle must be >= 0 and checkpoint-interval > 0");
         }
         if (maxHold.compareTo(hold) < 0 || membershipIdle.isNegative() || membershipIdle.isZero()) {
             throw new IllegalArgumentException("max-hold must be >= hold and membership-idle > 0");
         }
-        if (transactionTimeout.compareTo(checkpointInterval) <= 0) {
+        if (sinkGuarantee == DeliveryGuarantee.EXACTLY_ONCE && transactionTimeout.compareTo(checkpointInterval) <= 0) {
             throw new IllegalArgumentException("transaction-timeout must be longer than checkpoint-interval");
+        }
+        if (maxHeldPerSender < 1 || maxHeldPerGroup < maxHeldPerSender) {
+            throw new IllegalArgumentException("max-held-per-sender must be >= 1 and max-held-per-group not below it");
         }
         if (parallelism < 1 || restartAttempts < 0) {
             throw new IllegalArgumentException("parallelism must be >= 1 and restart-attempts >= 0");
@@ -66,7 +96,8 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
 
     public static GroupsConfig defaults() {
         return new GroupsConfig("localhost:9092", Topics.defaults(), "pipechat-flink-groups", "pipechat-flink-groups",
-                Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2));
+                Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2), 64, 1024,
+                DeliveryGuarantee.AT_LEAST_ONCE);
     }
 
     /** Reads the keys listed on the class; missing keys keep their defaults. */
@@ -91,50 +122,53 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
                 duration(values, "transaction-timeout", d.transactionTimeout()),
                 integer(values, "parallelism", d.parallelism()),
                 integer(values, "restart-attempts", d.restartAttempts()),
-                duration(values, "restart-delay", d.restartDelay()));
+                duration(values, "restart-delay", d.restartDelay()),
+                integer(values, "max-held-per-sender", d.maxHeldPerSender()),
+                integer(values, "max-held-per-group", d.maxHeldPerGroup()),
+                guarantee(values, "sink-guarantee", d.sinkGuarantee()));
     }
 
     public GroupsConfig withBootstrapServers(String servers) {
         return new GroupsConfig(servers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
-                transactionTimeout, parallelism, restartAttempts, restartDelay);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
     }
 
     public GroupsConfig withTopics(Topics names) {
         return new GroupsConfig(bootstrapServers, names, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
     }
 
     /** {@code hold}, and {@code max-hold} raised to it if it was below. */
     public GroupsConfig withHold(Duration value) {
         Duration max = maxHold.compareTo(value) < 0 ? value : maxHold;
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, max, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
     }
 
     /** {@code hold}, {@code max-hold} and {@code membership-idle}. */
     public GroupsConfig withHold(Duration value, Duration maxValue, Duration idle) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, maxValue, idle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
     }
 
     public GroupsConfig withSettle(Duration value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, value,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
     }
 
     public GroupsConfig withCheckpointInterval(Duration value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle, value,
-                transactionTimeout, parallelism, restartAttempts, restartDelay);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
     }
 
     public GroupsConfig withParallelism(int value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, value, restartAttempts, restartDelay);
+                checkpointInterval, transactionTimeout, value, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
     }
 
     public GroupsConfig withIds(String group, String transactionalPrefix) {
         return new GroupsConfig(bootstrapServers, topics, group, transactionalPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
-                transactionTimeout, parallelism, restartAttempts, restartDelay);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
     }
 
     /** The project's duration syntax ({@link Durations}): {@code 1500ms}, {@code 5s}, {@code 10min}, {@code PT5S}, or milliseconds. */
@@ -145,6 +179,25 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code at-least-once} or {@code exactly-once}. */
+    private static DeliveryGuarantee guarantee(Map<String, String> values, String key, DeliveryGuarantee fallback) {
+        String v = values.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
+            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
+            default -> throw new IllegalArgumentException(key + ": at-least-once or exactly-once, not " + v);
+        };
+    }
+
+    public GroupsConfig withSinkGuarantee(DeliveryGuarantee value) {
+        return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup,
+                value);
     }
 
     private static int integer(Map<String, String> values, String key, int fallback) {

@@ -40,9 +40,14 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *       {@code read_committed}, starting from committed offsets or else the earliest (membership
  *       must be complete; messages accepted before the first start are still expanded). On restore
  *       the offsets come from the checkpoint.</li>
- *   <li>{@code chat.user-events}: {@link KafkaSink} with {@link DeliveryGuarantee#EXACTLY_ONCE}:
- *       output becomes visible to {@code read_committed} consumers when the checkpoint that covers
- *       it completes, and a restart from a checkpoint neither loses nor repeats any.</li>
+ *   <li>{@code chat.user-events}: {@link KafkaSink} with the configured {@code sink-guarantee}
+ *       ({@link GroupsConfig#sinkGuarantee()}, which says why at-least-once is the default):
+ *       {@link DeliveryGuarantee#AT_LEAST_ONCE}: each user event is written as it is expanded; a
+ *       restart from a checkpoint writes those expanded since the checkpoint again, identical, and
+ *       the router drops the copies by (recipient, sender, id).
+ *       {@link DeliveryGuarantee#EXACTLY_ONCE}: output becomes visible to {@code read_committed}
+ *       consumers when the checkpoint that covers it completes, and a restart from a checkpoint
+ *       neither loses nor repeats any.</li>
  * </ul>
  *
  * <p>Event time (see {@link #expand}): membership changes carry their commit time, group messages
@@ -61,16 +66,19 @@ public final class GroupsJob {
     private final Duration maxHold;
     private final Duration membershipIdle;
     private final Duration settle;
+    private final int maxHeldPerSender;
+    private final int maxHeldPerGroup;
 
     /**
      * @param hold           see {@link GroupExpander}
      * @param maxHold        see {@link GroupExpander}
      * @param membershipIdle after how long without a change event the membership stream is idle
      *                       (its watermark no longer holds back the job's)
-     * @param settle         see {@link GroupExpander}
+     * @param settle         see {@link GroupExpander}, as are the two bounds of held messages
      */
     public GroupsJob(Source<GroupEvent.Message, ?, ?> messages, Source<MembershipChange, ?, ?> membership,
-                     Sink<UserEvent> sink, Duration hold, Duration maxHold, Duration membershipIdle, Duration settle) {
+                     Sink<UserEvent> sink, Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
+                     int maxHeldPerSender, int maxHeldPerGroup) {
         this.messages = messages;
         this.membership = membership;
         this.sink = sink;
@@ -78,23 +86,35 @@ public final class GroupsJob {
         this.maxHold = maxHold;
         this.membershipIdle = membershipIdle;
         this.settle = settle;
+        this.maxHeldPerSender = maxHeldPerSender;
+        this.maxHeldPerGroup = maxHeldPerGroup;
     }
 
-    /** The job on Kafka: the topics, consumer group and transactional id prefix of {@code config}. */
+    /** The job on Kafka: the topics, consumer group and sink guarantee of {@code config}. */
     public static GroupsJob kafka(GroupsConfig config) {
         KafkaSource<GroupEvent.Message> messages = source(config, config.topics().groupEvents(), "-group-events",
                 new GroupMessageDeserializer());
         KafkaSource<MembershipChange> membership = source(config, config.topics().groupMembersCdc(), "-group-members",
                 new DebeziumMembershipDeserializer());
-        KafkaSink<UserEvent> sink = KafkaSink.<UserEvent>builder()
+        return new GroupsJob(messages, membership, sink(config), config.hold(), config.maxHold(), config.membershipIdle(),
+                config.settle(), config.maxHeldPerSender(), config.maxHeldPerGroup());
+    }
+
+    /**
+     * The sink to {@code chat.user-events} with the configured {@code sink-guarantee}: transactions
+     * (and their id prefix and timeout) only when exactly-once; at-least-once flushes at each
+     * checkpoint, with the producer's acks=all and idempotence, so nothing acknowledged is lost.
+     */
+    static KafkaSink<UserEvent> sink(GroupsConfig config) {
+        var builder = KafkaSink.<UserEvent>builder()
                 .setBootstrapServers(config.bootstrapServers())
                 .setRecordSerializer(new UserEventSerializer(config.topics().userEvents()))
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(config.transactionalIdPrefix())
-                .setProperty("transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()))
-                .build();
-        return new GroupsJob(messages, membership, sink, config.hold(), config.maxHold(), config.membershipIdle(),
-                config.settle());
+                .setDeliveryGuarantee(config.sinkGuarantee());
+        if (config.sinkGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+            builder.setTransactionalIdPrefix(config.transactionalIdPrefix())
+                    .setProperty("transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()));
+        }
+        return builder.build();
     }
 
     /** A source of {@code topic}: committed records only, from the group's offsets (else the start). */
@@ -166,7 +186,7 @@ public final class GroupsJob {
                 .uid("group-members-cdc-source").name("group-members-cdc");
         return groupMessages.keyBy(GroupEvent.Message::group, Types.STRING)
                 .connect(changes.keyBy(MembershipChange::group, Types.STRING))
-                .process(new GroupExpander(hold, maxHold, settle), JsonTypeInfo.of(UserEvent.class))
+                .process(new GroupExpander(hold, maxHold, settle, maxHeldPerSender, maxHeldPerGroup), JsonTypeInfo.of(UserEvent.class))
                 .uid("group-expander").name("group-expander");
     }
 

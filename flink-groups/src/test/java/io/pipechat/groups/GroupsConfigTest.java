@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.pipechat.protocol.Topics;
 import java.time.Duration;
 import java.util.Map;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.junit.jupiter.api.Test;
 
 class GroupsConfigTest {
@@ -18,6 +19,9 @@ class GroupsConfigTest {
         assertThat(GroupsConfig.defaults().maxHold()).isEqualTo(Duration.ofMinutes(2));
         assertThat(GroupsConfig.defaults().membershipIdle()).isEqualTo(Duration.ofSeconds(10));
         assertThat(GroupsConfig.defaults().transactionTimeout()).isLessThan(Duration.ofMinutes(15));
+        assertThat(GroupsConfig.defaults().maxHeldPerSender()).isEqualTo(64);
+        assertThat(GroupsConfig.defaults().maxHeldPerGroup()).isEqualTo(1024);
+        assertThat(GroupsConfig.defaults().sinkGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
     }
 
     @Test
@@ -44,6 +48,13 @@ class GroupsConfigTest {
         assertThat(c.transactionTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(c.parallelism()).isEqualTo(4);
         assertThat(c.restartDelay()).isEqualTo(Duration.ofMillis(750));
+        GroupsConfig bounds = GroupsConfig.from(Map.of("max-held-per-sender", "8", "max-held-per-group", "100"));
+        assertThat(bounds.maxHeldPerSender()).isEqualTo(8);
+        assertThat(bounds.maxHeldPerGroup()).isEqualTo(100);
+        assertThat(GroupsConfig.from(Map.of("sink-guarantee", "exactly-once")).sinkGuarantee())
+                .isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+        assertThat(GroupsConfig.from(Map.of("sink-guarantee", "At-Least-Once", "checkpoint-interval", "20min"))
+                .sinkGuarantee()).as("no transaction timeout to respect").isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
     }
 
     @Test
@@ -55,8 +66,13 @@ class GroupsConfigTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hold: not a duration").hasMessageContaining("soon");
         assertThatThrownBy(() -> GroupsConfig.from(Map.of("parallelism", "many")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("parallelism: not an integer: many");
-        assertThatThrownBy(() -> GroupsConfig.from(Map.of("transaction-timeout", "1s", "checkpoint-interval", "2s")))
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("sink-guarantee", "none")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sink-guarantee");
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("sink-guarantee", "exactly-once",
+                        "transaction-timeout", "1s", "checkpoint-interval", "2s")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("transaction-timeout");
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("max-held-per-sender", "10", "max-held-per-group", "5")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-held-per-group");
     }
 
     @Test

@@ -28,6 +28,15 @@ final class GroupsTraffic {
     private GroupsTraffic() {
     }
 
+    /** The job's settings for a test's broker and topics: its own consumer group and transactional ids, 200 ms settle. */
+    static GroupsConfig config(EmbeddedKafka kafka, Topics topics) {
+        return GroupsConfig.defaults()
+                .withBootstrapServers(kafka.bootstrapServers())
+                .withTopics(topics)
+                .withIds(topics.userEvents() + ".groups", topics.userEvents() + ".groups-tx")
+                .withSettle(Duration.ofMillis(200));
+    }
+
     static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
         return new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
@@ -53,8 +62,14 @@ final class GroupsTraffic {
 
     /** A change event (or tombstone, {@code value} null) with Debezium's key of a {@code group_members} row. */
     static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, String user, byte[] value) {
+        cdc(producer, topics, null, group, user, value);
+    }
+
+    /** The same on a given partition ({@code null}: by key, as Debezium writes it). */
+    static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, Integer partition, String group, String user,
+                    byte[] value) {
         byte[] key = Json.bytes(Map.of("group_id", group, "user_id", user));
-        producer.send(new ProducerRecord<>(topics.groupMembersCdc(), key, value));
+        producer.send(new ProducerRecord<>(topics.groupMembersCdc(), partition, key, value));
     }
 
     /** Polls for {@code time}, adding every user event read to {@code seen}; each must be keyed by its user. */

@@ -43,12 +43,8 @@ class MembershipLagIT {
             throws Exception {
         Topics topics = KafkaExtension.uniqueTopics();
         ReadyTopics.create(kafka, topics, 2);
-        GroupsConfig config = GroupsConfig.defaults()
-                .withBootstrapServers(kafka.bootstrapServers())
-                .withTopics(topics)
-                .withIds(topics.userEvents() + ".groups", topics.userEvents() + ".groups-tx")
+        GroupsConfig config = GroupsTraffic.config(kafka, topics)
                 .withHold(HOLD, Duration.ofMinutes(2), Duration.ofSeconds(60))
-                .withSettle(Duration.ofMillis(200))
                 .withCheckpointInterval(Duration.ofMillis(300))
                 // Two partitions of group-events, two expander subtasks, one CDC partition read by
                 // one source subtask: no partition or subtask without data may stall the watermark.

@@ -104,7 +104,7 @@ public final class FanoutBench {
                         "a group message body of typical length, some forty to eighty characters", null),
                 messages, JsonTypeInfo.of(GroupEvent.Message.class));
         new GroupsJob(groupMessages, membership, new CountingSink(), Duration.ofMinutes(5), Duration.ofMinutes(5),
-                Duration.ofSeconds(30), Duration.ZERO).execute(env);
+                Duration.ofSeconds(30), Duration.ZERO, 64, 1024).execute(env);
         return (LAST.get() - FIRST.get()) / 1e9;
     }
 

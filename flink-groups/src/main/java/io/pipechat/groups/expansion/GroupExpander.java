@@ -9,11 +9,14 @@ import io.pipechat.protocol.events.UserEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -27,18 +30,45 @@ import org.apache.flink.util.Collector;
  * Expands group messages (input 1) to one {@link UserEvent.Message} per member, with membership
  * from the {@code group_members} change stream (input 2). Both inputs are keyed by group id.
  *
+ * <p>Why messages are held: membership and messages come on different topics, so a message from a
+ * user added a moment ago can overtake the change that adds them, by as much as the change stream
+ * lags. A message whose sender is not (yet) a member therefore waits until its sender becomes a
+ * member (expanded then) or it is rejected (one {@link UserEvent.Rejected} with {@code not_member}
+ * to the sender).
+ *
  * <p>Keyed state, per group:
  * <ul>
  *   <li>{@code members}: {@code MapState<user id, role>}. A {@code Joined} change puts, a {@code Left}
  *       removes; the last removal leaves no entry (heap and RocksDB backends keep no empty map),
  *       so a deleted group leaves no state behind once nothing is held.</li>
- *   <li>{@code held}: {@code ListState<Held>}, the queue of messages not yet expanded, in arrival
- *       order. A message waits here while its sender is not (yet) a member: membership and
- *       messages come on different topics, so a message from a user added a moment ago can
- *       overtake the change that adds them, by as much as the change stream lags. It leaves the
- *       queue when its sender becomes a member (expanded then) or when it is rejected (one
- *       {@link UserEvent.Rejected} with {@code not_member} to the sender). Cleared when empty.</li>
+ *   <li>{@code held_messages}: {@code MapState<number, Held>}, the held messages, numbered in
+ *       arrival order per group.</li>
+ *   <li>{@code held_queue}: {@code ValueState<HeldQueue>}, the oldest number still held (the head),
+ *       the next number and the count.</li>
+ *   <li>{@code held_senders}: {@code MapState<sender, SenderHeld>}, each sender's held numbers in
+ *       arrival order: a sender's messages are released together, in their order, without reading
+ *       anyone else's.</li>
+ *   <li>{@code releasing}: {@code MapState<sender, time>}, senders with held messages who joined,
+ *       and when their messages are released ({@code settle} after the join).</li>
  * </ul>
+ * All four held states are cleared when the last held message leaves. A {@code held}
+ * {@code ListState<Held>} restored from a checkpoint of the version before (one unbounded list per
+ * group) is moved into them when the group's next timer fires.
+ *
+ * <p>Bounds: at most {@code maxHeldPerSender} messages held per sender and {@code maxHeldPerGroup}
+ * per group. A message over either bound is refused at once, without being held: {@code not_member}
+ * if its sender is not a member, {@code rate_limited} if it is (a member whose own earlier messages
+ * still wait for their release). Counted in {@code refused}. So a flood from a non-member costs
+ * the group at most those bounds in state, and nothing in delay (below).
+ *
+ * <p>Order: per sender, messages are expanded (or rejected) in the order they were accepted (the
+ * order of {@code chat.group-events}' partition): a message from a sender with held messages is
+ * held behind them, even if the sender is a member by then. Between senders there is no waiting: a
+ * member with nothing held is expanded at once, whatever the group holds for others, so no
+ * non-member can delay a group's conversation. The price: in the rare race above, a new member's
+ * first messages reach the group after messages that other members sent later. Each message is
+ * expanded with the membership as it is when it leaves the queue: a member removed before that no
+ * longer receives it, and a member added before that does.
  *
  * <p>When a held message is rejected: the membership has to have been read up to the message's
  * time, not merely for a while. The job gives both inputs event time: a membership change's is its
@@ -54,28 +84,23 @@ import org.apache.flink.util.Collector;
  *   <li>its {@code max-hold} has passed (processing time since it was queued), whatever the
  *       watermark: a dead change stream must not hold a group forever.</li>
  * </ul>
- * Timers belong to the head of the queue only (the rest waits behind it anyway): a processing-time
- * timer at {@code queued + hold}; once that passed, an event-time timer at {@code ts} and a
- * processing-time timer at {@code queued + max-hold}. When the head leaves, its timers are deleted
- * and the next head's registered. A {@code Joined} with messages held registers one more
- * processing-time timer, {@code settle} later (see the constructor).
+ * Rejections go in arrival order (the head first; all share the same {@code hold}, so the head's
+ * ends first). Timers belong to the head only: a processing-time timer at {@code queued + hold};
+ * once that passed, an event-time timer at {@code ts} and a processing-time timer at
+ * {@code queued + max-hold}. When the head leaves, its timers are deleted and the next head's
+ * registered. A {@code Joined} of a sender with messages held registers one more processing-time
+ * timer, {@code settle} later (see the constructor).
  *
- * <p>Order: per group, messages are expanded (or rejected) in the order they were accepted, that
- * is, the order of {@code chat.group-events}' partition. While any message is held, later messages
- * of the same group queue behind it, even from members: a group's conversation never reorders,
- * at the price of delaying that group, in the rare race above, until the sender's membership
- * arrives or the head is rejected (normally {@code hold}; longer while the change stream lags,
- * at most {@code max-hold}). Each message is expanded with the membership as it is when it leaves
- * the queue: a member removed before that no longer receives it, and a member added before that
- * does.
- *
- * <p>Cost: one {@code members} lookup per message, then one iteration over the members: linear in
- * group size. The sender never receives its own message.
+ * <p>Cost: one {@code held_senders} and one {@code members} lookup per message, then one iteration
+ * over the members: linear in group size. Releasing or rejecting reads and deletes only the messages
+ * that leave (and rewrites the sender's list of at most {@code maxHeldPerSender} numbers). The
+ * sender never receives its own message.
  *
  * <p>Metrics, group {@code group_expander}, per subtask: counters {@code messages} (expanded),
  * {@code deliveries} (user events out), {@code held}, {@code released} (held, then expanded),
  * {@code rejected}, {@code rejected_at_max_hold} (of those, rejected by {@code max-hold} before the
- * watermark reached them: a sign of a stalled change stream); meters {@code messages_per_second}
+ * watermark reached them: a sign of a stalled change stream), {@code refused} (over a bound, not
+ * held; also counted in {@code rejected}); meters {@code messages_per_second}
  * and {@code deliveries_per_second} (the fan-out rate), both over the last {@value #RATE_SECONDS}
  * s; histogram {@code recipients} (user events per expanded message, the last
  * {@value #RECIPIENTS_WINDOW} messages: one {@code update} per message, percentiles computed only
@@ -90,45 +115,71 @@ public final class GroupExpander
     public static final int RATE_SECONDS = 60;
     /** Messages the {@code recipients} histogram keeps. */
     public static final int RECIPIENTS_WINDOW = 1024;
+    /** The name of the held-message list of versions before the bounds, read only to migrate it. */
+    static final String LEGACY_HELD = "held";
 
     private final long holdMillis;
     private final long maxHoldMillis;
     private final long settleMillis;
+    private final int maxHeldPerSender;
+    private final int maxHeldPerGroup;
 
     private transient MapState<String, String> members;
-    private transient ListState<Held> held;
+    private transient MapState<Long, Held> held;
+    private transient ValueState<HeldQueue> queue;
+    private transient MapState<String, SenderHeld> heldBySender;
+    private transient MapState<String, Long> releasing;
+    private transient ListState<Held> legacyHeld;
     private transient Counter messages;
     private transient Counter deliveries;
     private transient Counter heldCount;
     private transient Counter released;
     private transient Counter rejected;
     private transient Counter rejectedAtMaxHold;
+    private transient Counter refused;
     private transient Histogram recipients;
 
     /**
-     * @param hold    how long a message from a non-member waits for its sender's membership at
-     *                least (and until the membership stream has been read up to its time)
-     * @param maxHold how long it waits at most, whatever the membership stream's progress
-     * @param settle  how long held messages wait after a membership change before they are
-     *                released, so that the other rows of the same change (a new group's members
-     *                arrive one row at a time, from different partitions) are applied first
+     * @param hold             how long a message from a non-member waits for its sender's membership
+     *                         at least (and until the membership stream has been read up to its time)
+     * @param maxHold          how long it waits at most, whatever the membership stream's progress
+     * @param settle           how long held messages wait after their sender joined before they are
+     *                         released, so that the other rows of the same change (a new group's
+     *                         members arrive one row at a time, from different partitions) are
+     *                         applied first
+     * @param maxHeldPerSender how many messages one sender may have held in one group
+     * @param maxHeldPerGroup  how many messages one group may have held
      */
-    public GroupExpander(Duration hold, Duration maxHold, Duration settle) {
+    public GroupExpander(Duration hold, Duration maxHold, Duration settle, int maxHeldPerSender, int maxHeldPerGroup) {
         if (hold.isNegative() || settle.isNegative() || maxHold.compareTo(hold) < 0) {
             throw new IllegalArgumentException("hold and settle must not be negative and max-hold not below hold: "
                     + hold + ", " + maxHold + ", " + settle);
         }
+        if (maxHeldPerSender < 1 || maxHeldPerGroup < maxHeldPerSender) {
+            throw new IllegalArgumentException("max-held-per-sender must be >= 1 and max-held-per-group not below it: "
+                    + maxHeldPerSender + ", " + maxHeldPerGroup);
+        }
         this.holdMillis = hold.toMillis();
         this.maxHoldMillis = maxHold.toMillis();
         this.settleMillis = settle.toMillis();
+        this.maxHeldPerSender = maxHeldPerSender;
+        this.maxHeldPerGroup = maxHeldPerGroup;
     }
 
     @Override
     public void open(OpenContext openContext) {
         members = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>("members", Types.STRING, Types.STRING));
-        held = getRuntimeContext().getListState(
-                new ListStateDescriptor<>("held", JsonTypeInfo.of(Held.class)));
+        held = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("held_messages", Types.LONG, JsonTypeInfo.of(Held.class)));
+        queue = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("held_queue", JsonTypeInfo.of(HeldQueue.class)));
+        heldBySender = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("held_senders", Types.STRING, JsonTypeInfo.of(SenderHeld.class)));
+        releasing = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>("releasing", Types.STRING, Types.LONG));
+        legacyHeld = getRuntimeContext().getListState(
+                new ListStateDescriptor<>(LEGACY_HELD, JsonTypeInfo.of(Held.class)));
         MetricGroup metrics = getRuntimeContext().getMetricGroup().addGroup("group_expander");
         messages = metrics.counter("messages");
         deliveries = metrics.counter("deliveries");
@@ -136,6 +187,7 @@ public final class GroupExpander
         released = metrics.counter("released");
         rejected = metrics.counter("rejected");
         rejectedAtMaxHold = metrics.counter("rejected_at_max_hold");
+        refused = metrics.counter("refused");
         metrics.meter("messages_per_second", new MeterView(messages, RATE_SECONDS));
         metrics.meter("deliveries_per_second", new MeterView(deliveries, RATE_SECONDS));
         recipients = metrics.histogram("recipients", new DescriptiveStatisticsHistogram(RECIPIENTS_WINDOW));
@@ -143,16 +195,31 @@ public final class GroupExpander
 
     @Override
     public void processElement1(GroupEvent.Message message, Context ctx, Collector<UserEvent> out) throws Exception {
-        boolean queueEmpty = !held.get().iterator().hasNext();
-        if (queueEmpty && members.contains(message.from())) {
+        String from = message.from();
+        SenderHeld own = heldBySender.get(from);
+        boolean member = members.contains(from);
+        if (own == null && member) {
             expand(message, out);
+            return;
+        }
+        HeldQueue q = queue.value();
+        if (q == null) {
+            q = HeldQueue.EMPTY;
+        }
+        if (q.size() >= maxHeldPerGroup || (own != null && own.size() >= maxHeldPerSender)) {
+            refused.inc();
+            reject(message, member ? ErrorCode.RATE_LIMITED : ErrorCode.NOT_MEMBER,
+                    (member ? "too many messages waiting in " : "not a member of ") + message.group(), out);
             return;
         }
         long now = ctx.timerService().currentProcessingTime();
         Held entry = new Held(message, now + holdMillis);
-        held.add(entry);
+        long number = q.next();
+        held.put(number, entry);
+        heldBySender.put(from, own == null ? SenderHeld.of(number) : own.plus(number));
+        queue.update(q.plus(number));
         heldCount.inc();
-        if (queueEmpty) {
+        if (q.size() == 0) {
             registerTimers(entry, now, ctx);
         }
     }
@@ -162,63 +229,167 @@ public final class GroupExpander
         switch (change) {
             case MembershipChange.Joined joined -> {
                 members.put(joined.user(), joined.role());
-                if (held.get().iterator().hasNext()) {
+                if (heldBySender.contains(joined.user())) {
+                    long now = ctx.timerService().currentProcessingTime();
                     if (settleMillis == 0) {
-                        drain(ctx, out);
+                        HeldQueue q = queue.value();
+                        Held head = held.get(q.first());
+                        finish(head, release(joined.user(), q, out), ctx);
                     } else {
-                        ctx.timerService().registerProcessingTimeTimer(
-                                ctx.timerService().currentProcessingTime() + settleMillis);
+                        releasing.put(joined.user(), now + settleMillis);
+                        ctx.timerService().registerProcessingTimeTimer(now + settleMillis);
                     }
                 }
             }
-            case MembershipChange.Left left -> members.remove(left.user());
+            case MembershipChange.Left left -> {
+                members.remove(left.user());
+                releasing.remove(left.user());
+            }
         }
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<UserEvent> out) throws Exception {
-        drain(ctx, out);
+        migrateLegacyHeld(out);
+        HeldQueue q = queue.value();
+        if (q == null) {
+            return;
+        }
+        Held head = held.get(q.first());
+        long now = ctx.timerService().currentProcessingTime();
+        List<String> due = new ArrayList<>();
+        for (Map.Entry<String, Long> e : releasing.entries()) {
+            if (e.getValue() <= now) {
+                due.add(e.getKey());
+            }
+        }
+        for (String sender : due) {
+            releasing.remove(sender);
+            if (members.contains(sender) && q.size() > 0) {
+                q = release(sender, q, out);
+            }
+        }
+        finish(head, rejectDue(q, now, ctx.timerService().currentWatermark(), out), ctx);
     }
 
     /**
-     * Takes messages off the head of the queue while their sender is a member (expanded) or they
-     * are due for rejection (see the class comment); stops at the first that must keep waiting,
-     * and makes sure that one has the timers that will wake it.
+     * Moves messages held by a version before the bounds (one {@value #LEGACY_HELD} list per group,
+     * restored from an older checkpoint) into the current queue, in their order: those whose sender
+     * is a member by now are expanded. Only timers need to look: every such list came with a timer
+     * of its head, restored with it, which brings the group here.
      */
-    private void drain(Context ctx, Collector<UserEvent> out) throws Exception {
-        List<Held> queue = new ArrayList<>();
-        held.get().forEach(queue::add);
-        if (queue.isEmpty()) {
+    private void migrateLegacyHeld(Collector<UserEvent> out) throws Exception {
+        Iterable<Held> legacy = legacyHeld.get();
+        if (legacy == null || !legacy.iterator().hasNext()) {
             return;
         }
-        long now = ctx.timerService().currentProcessingTime();
-        long watermark = ctx.timerService().currentWatermark();
-        int done = 0;
-        while (done < queue.size()) {
-            Held head = queue.get(done);
-            if (members.contains(head.message().from())) {
+        HeldQueue q = queue.value();
+        if (q == null) {
+            q = HeldQueue.EMPTY;
+        }
+        for (Held entry : legacy) {
+            String from = entry.message().from();
+            SenderHeld own = heldBySender.get(from);
+            if (own == null && members.contains(from)) {
                 released.inc();
-                expand(head.message(), out);
-            } else if (head.deadline() <= now && watermark >= head.message().ts()) {
-                reject(head.message(), out);
-            } else if (maxDeadline(head) <= now) {
-                rejectedAtMaxHold.inc();
-                reject(head.message(), out);
-            } else {
+                expand(entry.message(), out);
+                continue;
+            }
+            long number = q.next();
+            held.put(number, entry);
+            heldBySender.put(from, own == null ? SenderHeld.of(number) : own.plus(number));
+            q = q.plus(number);
+        }
+        legacyHeld.clear();
+        if (q.size() > 0) {
+            queue.update(q);
+        }
+    }
+
+    /**
+     * Takes messages off the head of the queue while their sender is a member (released, with the
+     * sender's others) or they are due for rejection (see the class comment); stops at the first
+     * that must keep waiting.
+     */
+    private HeldQueue rejectDue(HeldQueue q, long now, long watermark, Collector<UserEvent> out) throws Exception {
+        while (q.size() > 0) {
+            q = skipGaps(q);
+            Held head = held.get(q.first());
+            String from = head.message().from();
+            if (members.contains(from)) {
+                q = release(from, q, out);
+                continue;
+            }
+            boolean holdPassed = head.deadline() <= now && watermark >= head.message().ts();
+            if (!holdPassed && maxDeadline(head) > now) {
                 break;
             }
-            done++;
-        }
-        if (done > 0) {
-            deleteTimers(queue.get(0), ctx);
-            if (done == queue.size()) {
-                held.clear();
-            } else {
-                held.update(queue.subList(done, queue.size()));
+            if (!holdPassed) {
+                rejectedAtMaxHold.inc();
             }
+            reject(head.message(), ErrorCode.NOT_MEMBER, "not a member of " + head.message().group(), out);
+            held.remove(q.first());
+            SenderHeld rest = heldBySender.get(from).withoutOldest();
+            if (rest == null) {
+                heldBySender.remove(from);
+            } else {
+                heldBySender.put(from, rest);
+            }
+            q = q.minus(1);
         }
-        if (done < queue.size()) {
-            registerTimers(queue.get(done), now, ctx);
+        return q;
+    }
+
+    /** Expands all of {@code sender}'s held messages, in order; the queue's head may be left on a gap. */
+    private HeldQueue release(String sender, HeldQueue q, Collector<UserEvent> out) throws Exception {
+        SenderHeld own = heldBySender.get(sender);
+        if (own == null) {
+            return q;
+        }
+        for (long number : own.numbers()) {
+            released.inc();
+            expand(held.get(number).message(), out);
+            held.remove(number);
+        }
+        heldBySender.remove(sender);
+        releasing.remove(sender);
+        return q.minus(own.size());
+    }
+
+    /** Moves the head past numbers whose message was released early. Each gap is passed once. */
+    private HeldQueue skipGaps(HeldQueue q) throws Exception {
+        long first = q.first();
+        while (!held.contains(first)) {
+            first++;
+        }
+        return first == q.first() ? q : q.from(first);
+    }
+
+    /**
+     * Stores {@code q} (or clears every held state once nothing is held) and moves the timers from
+     * the former head to the current one if it changed.
+     */
+    private void finish(Held formerHead, HeldQueue q, Context ctx) throws Exception {
+        Held head = null;
+        if (q.size() == 0) {
+            queue.clear();
+            held.clear();
+            heldBySender.clear();
+            releasing.clear();
+        } else {
+            q = skipGaps(q);
+            queue.update(q);
+            head = held.get(q.first());
+        }
+        long now = ctx.timerService().currentProcessingTime();
+        if (formerHead != null && !formerHead.equals(head)) {
+            deleteTimers(formerHead, ctx);
+        }
+        if (head != null) {
+            registerTimers(head, now, ctx);
+            for (long at : releasing.values()) {
+                ctx.timerService().registerProcessingTimeTimer(at);
+            }
         }
     }
 
@@ -260,9 +431,8 @@ public final class GroupExpander
         recipients.update(sent);
     }
 
-    private void reject(GroupEvent.Message message, Collector<UserEvent> out) {
+    private void reject(GroupEvent.Message message, ErrorCode code, String reason, Collector<UserEvent> out) {
         rejected.inc();
-        out.collect(new UserEvent.Rejected(message.from(), message.id(), ErrorCode.NOT_MEMBER,
-                "not a member of " + message.group(), message.ts()));
+        out.collect(new UserEvent.Rejected(message.from(), message.id(), code, reason, message.ts()));
     }
 }

@@ -12,7 +12,12 @@ import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
 import java.time.Duration;
 import java.util.List;
+import io.pipechat.groups.types.JsonTypeInfo;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -36,6 +41,8 @@ class GroupExpanderTest {
     static final Duration SETTLE = Duration.ofMillis(500);
     /** A watermark past every test message's {@code ts}. */
     static final long CAUGHT_UP = 10_000L;
+    static final int MAX_HELD_PER_SENDER = 4;
+    static final int MAX_HELD_PER_GROUP = 8;
 
     KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> harness;
 
@@ -48,7 +55,8 @@ class GroupExpanderTest {
     /** Set up with the job's output serializer (the harness would otherwise guess one from the first record). */
     static KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> newHarness()
             throws Exception {
-        var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new GroupExpander(HOLD, MAX_HOLD, SETTLE)),
+        var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new GroupExpander(HOLD, MAX_HOLD, SETTLE,
+                        MAX_HELD_PER_SENDER, MAX_HELD_PER_GROUP)),
                 GroupEvent.Message::group, MembershipChange::group, Types.STRING);
         h.setup(new JsonTypeSerializer<>(UserEvent.class));
         return h;
@@ -156,7 +164,7 @@ class GroupExpanderTest {
     }
 
     @Test
-    void aHeldMessageBlocksLaterMessagesOfItsGroupOnlySoGroupOrderIsKept() throws Exception {
+    void aNewMembersHeldMessageDelaysNeitherTheGroupNorOtherGroups() throws Exception {
         join("g1", "alice");
         join("g1", "bob");
         join("g3", "alice");
@@ -167,35 +175,101 @@ class GroupExpanderTest {
         send(fromNewMember);
         send(fromAlice);
         send(otherGroup);
-        assertThat(drainOutput()).as("g3 is not blocked by g1's queue").containsExactly(delivery("bob", otherGroup));
+        assertThat(drainOutput()).as("members' messages go at once, in g1 as in g3")
+                .containsExactly(delivery("bob", fromAlice), delivery("bob", otherGroup));
 
         join("g1", "dave");
         harness.setProcessingTime(SETTLE.toMillis());
 
-        List<UserEvent> out = drainOutput();
-        assertThat(out).hasSize(4);
-        assertThat(out.subList(0, 2)).containsExactlyInAnyOrder(delivery("alice", fromNewMember), delivery("bob", fromNewMember));
-        assertThat(out.subList(2, 4)).containsExactlyInAnyOrder(delivery("bob", fromAlice), delivery("dave", fromAlice));
+        assertThat(drainOutput()).containsExactlyInAnyOrder(delivery("alice", fromNewMember), delivery("bob", fromNewMember));
+        assertThat(harness.numProcessingTimeTimers()).isZero();
     }
 
     @Test
-    void aRejectedHeadReleasesTheMembersMessagesQueuedBehindIt() throws Exception {
+    void aNonMembersFloodNeverDelaysAMembersMessageAndItsHeldStateStaysBounded() throws Exception {
         caughtUp();
         join("g1", "alice");
         join("g1", "bob");
-        var spam = msg("g1", "mallory", "m-1");
+        List<GroupEvent.Message> flood = new java.util.ArrayList<>();
+        for (int i = 0; i < MAX_HELD_PER_SENDER + 10; i++) {
+            flood.add(msg("g1", "mallory", "m-" + i));
+            send(flood.get(i));
+        }
+        assertThat(drainOutput()).as("over the bound: refused at once, not held").hasSize(10)
+                .allMatch(e -> e instanceof UserEvent.Rejected r && r.code() == ErrorCode.NOT_MEMBER && r.user().equals("mallory"));
+
         var fromAlice = msg("g1", "alice", "a-1");
-        send(spam);
-        harness.setProcessingTime(10);
         send(fromAlice);
-        assertThat(drainOutput()).isEmpty();
+        assertThat(drainOutput()).as("the member's message is not queued behind the flood").containsExactly(delivery("bob", fromAlice));
 
         harness.setProcessingTime(HOLD.toMillis());
+        assertThat(drainOutput()).as("the held ones are rejected in order").containsExactlyElementsOf(flood.subList(0, MAX_HELD_PER_SENDER)
+                .stream().map(m -> (UserEvent) new UserEvent.Rejected("mallory", m.id(), ErrorCode.NOT_MEMBER, "not a member of g1", m.ts()))
+                .toList());
+        assertThat(harness.numKeyedStateEntries()).as("only the members map is left").isEqualTo(1);
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
 
+    @Test
+    void manyNonMembersFillTheGroupsBoundAndAreRefusedBeyondIt() throws Exception {
+        caughtUp();
+        join("g1", "alice");
+        join("g1", "bob");
+        int senders = MAX_HELD_PER_GROUP / MAX_HELD_PER_SENDER + 1;
+        for (int s = 0; s < senders; s++) {
+            for (int i = 0; i < MAX_HELD_PER_SENDER; i++) {
+                send(msg("g1", "mallory-" + s, "m-" + i));
+            }
+        }
+        assertThat(drainOutput()).as("the last sender's messages find the group full")
+                .hasSize(MAX_HELD_PER_SENDER).allMatch(e -> e instanceof UserEvent.Rejected r && r.user().equals("mallory-" + (senders - 1)));
+
+        var fromAlice = msg("g1", "alice", "a-1");
+        send(fromAlice);
+        assertThat(drainOutput()).containsExactly(delivery("bob", fromAlice));
+
+        harness.setProcessingTime(HOLD.toMillis());
+        assertThat(drainOutput()).hasSize(MAX_HELD_PER_GROUP).allMatch(e -> e instanceof UserEvent.Rejected);
+        assertThat(harness.numKeyedStateEntries()).as("only the members map is left").isEqualTo(1);
+    }
+
+    @Test
+    void aJoinedSendersMessagesAreReleasedPastANonMembersHeldOnesAndKeepTheirOrder() throws Exception {
+        caughtUp();
+        join("g1", "alice");
+        send(msg("g1", "mallory", "m-1"));
+        var first = msg("g1", "dave", "d-1");
+        var second = msg("g1", "dave", "d-2");
+        send(first);
+        harness.setProcessingTime(10);
+        join("g1", "dave");
+        send(second);
+        assertThat(drainOutput()).as("dave's second waits behind his first").isEmpty();
+
+        harness.setProcessingTime(10 + SETTLE.toMillis());
+        assertThat(drainOutput()).containsExactly(delivery("alice", first), delivery("alice", second));
+
+        harness.setProcessingTime(HOLD.toMillis());
         assertThat(drainOutput()).containsExactly(
-                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", spam.ts()),
-                delivery("bob", fromAlice));
-        assertThat(harness.numProcessingTimeTimers()).as("alice's deadline timer deleted").isZero();
+                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", 1_000L));
+        assertThat(harness.numKeyedStateEntries()).as("only the members map is left").isEqualTo(1);
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void aMemberWhoseOwnHeldMessagesFillTheBoundIsRateLimited() throws Exception {
+        join("g1", "alice");
+        for (int i = 0; i < MAX_HELD_PER_SENDER; i++) {
+            send(msg("g1", "dave", "d-" + i));
+        }
+        join("g1", "dave");
+        send(msg("g1", "dave", "d-late"));
+
+        assertThat(drainOutput()).containsExactly(new UserEvent.Rejected("dave", "d-late", ErrorCode.RATE_LIMITED,
+                "too many messages waiting in g1", 1_000L));
+        harness.setProcessingTime(SETTLE.toMillis());
+        assertThat(drainOutput()).hasSize(MAX_HELD_PER_SENDER);
+        assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
     }
 
     @Test
@@ -238,7 +312,7 @@ class GroupExpanderTest {
         join("g1", "alice");
         send(msg("g1", "mallory", "m-1"));
         leave("g1", "alice");
-        assertThat(harness.numKeyedStateEntries()).as("held message keeps the group").isEqualTo(1);
+        assertThat(harness.numKeyedStateEntries()).as("held message keeps the group").isPositive();
 
         harness.setProcessingTime(HOLD.toMillis());
 
@@ -299,6 +373,50 @@ class GroupExpanderTest {
         assertThat(drainOutput()).containsExactlyInAnyOrder(delivery("alice", held), delivery("bob", held));
     }
 
+    /** Writes state as the version before the bounds did: members, and one list of held messages per group with its head's timer. */
+    static final class LegacyExpander extends KeyedCoProcessFunction<String, GroupEvent.Message, MembershipChange, UserEvent> {
+        @Override
+        public void processElement1(GroupEvent.Message m, Context ctx, Collector<UserEvent> out) throws Exception {
+            getRuntimeContext().getListState(new ListStateDescriptor<>(GroupExpander.LEGACY_HELD, JsonTypeInfo.of(Held.class)))
+                    .add(new Held(m, HOLD.toMillis()));
+            ctx.timerService().registerProcessingTimeTimer(HOLD.toMillis());
+        }
+
+        @Override
+        public void processElement2(MembershipChange c, Context ctx, Collector<UserEvent> out) throws Exception {
+            getRuntimeContext().getMapState(new MapStateDescriptor<>("members", Types.STRING, Types.STRING))
+                    .put(((MembershipChange.Joined) c).user(), "member");
+        }
+    }
+
+    @Test
+    void messagesHeldByTheVersionBeforeTheBoundsAreMigratedWhenTheirTimerFires() throws Exception {
+        harness.close();
+        var legacy = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LegacyExpander()),
+                GroupEvent.Message::group, MembershipChange::group, Types.STRING);
+        legacy.setup(new JsonTypeSerializer<>(UserEvent.class));
+        legacy.open();
+        legacy.processElement2(new MembershipChange.Joined("g1", "alice", "member"), 0);
+        var spam = msg("g1", "mallory", "m-1");
+        var fromDave = msg("g1", "dave", "d-1");
+        legacy.processElement1(spam, 0);
+        legacy.processElement1(fromDave, 0);
+        OperatorSubtaskState snapshot = legacy.snapshot(1L, 1L);
+        legacy.close();
+
+        harness = newHarness();
+        harness.initializeState(snapshot);
+        harness.open();
+        caughtUp();
+        join("g1", "dave");
+        harness.setProcessingTime(HOLD.toMillis());
+
+        assertThat(drainOutput()).containsExactly(delivery("alice", fromDave),
+                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", spam.ts()));
+        assertThat(harness.numKeyedStateEntries()).as("only the members map is left").isEqualTo(1);
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
     @Test
     void aMembersMessageWaitsPastTheHoldUntilTheLaggingMembershipArrives() throws Exception {
         // Wall clock far ahead, membership read up to commit time 500 only: the change stream lags.
@@ -335,6 +453,7 @@ class GroupExpanderTest {
         var fromAlice = msg("g1", "alice", "a-1");
         send(m);
         send(fromAlice);
+        assertThat(drainOutput()).as("the member's message does not wait").containsExactly(delivery("bob", fromAlice));
 
         harness.setProcessingTime(HOLD.toMillis());
         harness.processWatermark2(new Watermark(999));
@@ -342,9 +461,8 @@ class GroupExpanderTest {
 
         harness.processWatermark2(new Watermark(1_000));
 
-        assertThat(drainOutput()).as("the member's message queued behind is released with it").containsExactly(
-                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", m.ts()),
-                delivery("bob", fromAlice));
+        assertThat(drainOutput()).containsExactly(
+                new UserEvent.Rejected("mallory", "m-1", ErrorCode.NOT_MEMBER, "not a member of g1", m.ts()));
         assertThat(harness.numProcessingTimeTimers()).isZero();
         assertThat(harness.numEventTimeTimers()).isZero();
         assertThat(harness.numKeyedStateEntries()).as("only the members map is left").isEqualTo(1);
@@ -398,6 +516,8 @@ class GroupExpanderTest {
     @Test
     void maxHoldBelowHoldIsRefused() {
         org.assertj.core.api.Assertions.assertThatThrownBy(
-                () -> new GroupExpander(HOLD, HOLD.minusMillis(1), SETTLE)).isInstanceOf(IllegalArgumentException.class);
+                () -> new GroupExpander(HOLD, HOLD.minusMillis(1), SETTLE, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> new GroupExpander(HOLD, HOLD, SETTLE, 2, 1)).isInstanceOf(IllegalArgumentException.class);
     }
 }
