@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -26,17 +27,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Kafka Streams settings ({@link #streamsConfig}):
  * <ul>
- *   <li>{@code processing.guarantee=exactly_once_v2}: a mailbox entry, its seq counter, and the
- *       deliveries/receipts/push requests it causes commit together or not at all, so a crash
- *       can neither lose a stored message nor hand out a seq twice. Needs a broker whose
- *       transaction log is available (the embedded broker runs it with replication factor 1).
- *   <li>{@code commit.interval.ms} from {@link RouterConfig#commitInterval()} (100 ms default): it
- *       bounds the delivery latency the router adds, see there.
+ *   <li>{@code processing.guarantee=at_least_once}: no transactions on the hot path, so a delivery
+ *       is readable by the edge as soon as the broker has it, not at the next commit. After a crash
+ *       the records since the last commit are processed again; {@link UserEventProcessor} makes
+ *       that harmless (seqs derived from input offsets, idempotent store writes, de-duplicated
+ *       receipts). Producer {@code acks=all} (also Kafka's default): a record is counted as written
+ *       only once every in-sync replica has it, so a commit never passes output a broker may lose.
+ *   <li>main consumer {@code isolation.level=read_committed}: the Flink group job still writes its
+ *       fan-out into {@code chat.user-events} in transactions; reading uncommitted records would
+ *       apply messages of a transaction Flink later aborts and replays (the replay would then be
+ *       dropped as a duplicate, but the aborted copy's effects would already be out).
+ *   <li>{@code commit.interval.ms} from {@link RouterConfig#commitInterval()} (1 s default): under
+ *       at-least-once a commit is a producer flush, a store flush and an offset commit; it bounds how
+ *       much is processed again after a crash, not latency. See there.
  *   <li>{@code deserialization.exception.handler=LogAndContinueExceptionHandler}: a record that is
  *       not a readable {@code UserEvent} is logged, counted ({@code dropped-records}) and skipped.
  *   <li>{@code num.standby.replicas} from the config; {@code state.dir} as given.
- *   <li>producer {@code linger.ms=5}: records are flushed at each commit anyway; a short linger
- *       lets the commit find them already sent.
+ *   <li>producer {@code linger.ms=2}: deliveries go out as soon as a batch is worth sending; a few
+ *       milliseconds let one request carry the records of one poll loop (see BENCHMARKS.md).
  *   <li>producer {@code metadata.max.age.ms=10000} (default 5 min): a partition added to
  *       {@code chat.deliveries} for a new edge is seen within 10 s; until then deliveries for that
  *       edge are dropped by {@link EdgePartitioner} (they stay in the mailbox).
@@ -67,10 +75,12 @@ public final class Router implements AutoCloseable {
 
     private final KafkaStreams streams;
     private final RouterMeters meters;
+    private final CompletableFuture<KafkaStreams.State> ended;
 
-    private Router(KafkaStreams streams, RouterMeters meters) {
+    private Router(KafkaStreams streams, RouterMeters meters, CompletableFuture<KafkaStreams.State> ended) {
         this.streams = streams;
         this.meters = meters;
+        this.ended = ended;
     }
 
     /**
@@ -94,17 +104,32 @@ public final class Router implements AutoCloseable {
             LOG.error("router stream thread failed; replacing it", e);
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        streams.setStateListener((now, before) -> LOG.info("router {} -> {}", before, now));
-        streams.start();
+        CompletableFuture<KafkaStreams.State> ended = new CompletableFuture<>();
+        streams.setStateListener((now, before) -> {
+            LOG.info("router {} -> {}", before, now);
+            if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+                ended.complete(now);
+            }
+        });
+        try {
+            streams.start();
+        } catch (RuntimeException e) {
+            streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(CLOSE_TIMEOUT));
+            throw e;
+        }
         LOG.info("router {} started on {} (state in {})", config.applicationId(), bootstrapServers, stateDir);
-        return new Router(streams, meters);
+        return new Router(streams, meters, ended);
     }
 
     public static Properties streamsConfig(RouterConfig config, String bootstrapServers, Path stateDir) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+        // Flink's fan-out into chat.user-events is transactional: never apply what it may abort.
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 LogAndContinueExceptionHandler.class.getName());
@@ -113,7 +138,7 @@ public final class Router implements AutoCloseable {
         // (BENCHMARKS.md): one thread per core lets the partitions' tasks run in parallel.
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(Runtime.getRuntime().availableProcessors()));
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "2");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.METADATA_MAX_AGE_CONFIG), "10000");
         // Only the main consumer is a group member; the restore and global consumers are assigned.
         p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
@@ -127,6 +152,15 @@ public final class Router implements AutoCloseable {
         p.put(StreamsConfig.adminClientPrefix(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG), Long.toString(adminTimeout));
         p.put(StreamsConfig.adminClientPrefix(AdminClientConfig.METADATA_MAX_AGE_CONFIG), "10000");
         return p;
+    }
+
+    /**
+     * Completes when Kafka Streams has stopped for good: {@code NOT_RUNNING} after {@link #close()},
+     * {@code ERROR} when it gave up (the global thread died, or every stream thread was told to
+     * shut the client down). An {@code ERROR} router processes nothing and never recovers on its own.
+     */
+    public CompletableFuture<KafkaStreams.State> ended() {
+        return ended;
     }
 
     public KafkaStreams.State state() {

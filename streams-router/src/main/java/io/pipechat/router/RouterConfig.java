@@ -27,18 +27,15 @@ import java.util.function.Function;
  *                          per offline user per period; reset when the user opens a session
  * @param standbyReplicas   {@code router.standby-replicas}, default 0: Kafka Streams
  *                          {@code num.standby.replicas} (warm copies of the stores on other instances)
- * @param commitInterval    {@code router.commit-interval}, default 100 ms: Kafka Streams
- *                          {@code commit.interval.ms}. With exactly-once every commit ends a Kafka
- *                          transaction, and edges read {@code chat.deliveries} {@code read_committed},
- *                          so a delivery becomes visible only at the commit that follows it: this
- *                          interval is the router's share of delivery latency. Measured on the
- *                          embedded broker (RouterLoadIT, one message at a time), an event's
- *                          delivery becomes readable about one interval plus 25 ms after it was
- *                          written: p50 27 ms at 20 ms, 126 ms at 100 ms, 326 ms at 300 ms.
- *                          100 ms is Kafka Streams' own exactly-once default: well under what a chat
- *                          user notices, and only ten transactions per second per stream thread
- *                          (each writes markers to every partition it touched). Lower it for
- *                          latency, raise it for throughput (fewer, larger transactions).
+ * @param commitInterval    {@code router.commit-interval}, default 1 s: Kafka Streams
+ *                          {@code commit.interval.ms}. The router runs at-least-once ({@link Router}),
+ *                          so its output is visible as soon as it is written and a commit (producer
+ *                          flush, store flush, offset commit) does not bound delivery latency. It
+ *                          bounds how much input is processed again after a crash (harmless, see
+ *                          {@link UserEventProcessor}, but redelivered to live sessions), and each
+ *                          commit costs a flush of every store and an offset commit: 1 s keeps
+ *                          both small. Under exactly-once (until this change) it was 100 ms and
+ *                          every message waited for two commits (BENCHMARKS.md).
  * @param sessionTimeout    {@code router.session-timeout}, default 10 s: the stream threads' consumer
  *                          {@code session.timeout.ms}, i.e. how long the group coordinator waits for a
  *                          router that stopped heartbeating (killed, host lost) before it hands that
@@ -96,7 +93,7 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
 
     public static RouterConfig defaults() {
         return new RouterConfig(DEFAULT_APPLICATION_ID, Duration.ofDays(30), Duration.ofHours(24),
-                Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0, Duration.ofMillis(100),
+                Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0, Duration.ofSeconds(1),
                 Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15));
     }
 

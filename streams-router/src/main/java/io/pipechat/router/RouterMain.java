@@ -5,8 +5,8 @@ import io.pipechat.protocol.Topics;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
+import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * Runs the router on its own. Every setting is read from a system property or, failing that, the
@@ -21,12 +21,18 @@ import java.util.function.Function;
  *       {@code 0.0.0.0}): {@code /health} and {@code /metrics}, see {@link RouterObserver}
  *   <li>{@code router.*}: see {@link RouterConfig}
  * </ul>
+ * Exits with status 1 when it cannot serve {@code /health}, and with {@value #EXIT_ERROR} when Kafka
+ * Streams fails to start or reaches {@code ERROR} (it would stay there, processing nothing): a
+ * supervisor restarts it. On SIGTERM it closes the router (commit, leave the group) and exits normally.
  */
 public final class RouterMain {
+    /** Exit status when Kafka Streams reached {@code ERROR}. */
+    static final int EXIT_ERROR = 2;
+
     private RouterMain() {
     }
 
-    public static void main(String[] args) throws InterruptedException {
+    public static void main(String[] args) {
         Function<String, String> settings = Settings::get;
         RouterConfig config = RouterConfig.from(settings);
         String bootstrap = orDefault(settings.apply("kafka.bootstrap-servers"), "localhost:9092");
@@ -38,7 +44,15 @@ public final class RouterMain {
                 names.put(t, v.trim());
             }
         }
-        Router router = Router.start(config, bootstrap, Topics.from(names), stateDir);
+        Router router;
+        try {
+            router = Router.start(config, bootstrap, Topics.from(names), stateDir);
+        } catch (RuntimeException e) {
+            // Kafka Streams' threads would keep the JVM alive, doing nothing.
+            e.printStackTrace();
+            System.exit(EXIT_ERROR);
+            return;
+        }
         int httpPort = Settings.httpPort("router.http-port", settings.apply("router.http-port"), 9400);
         RouterObserver observer;
         try {
@@ -51,15 +65,18 @@ public final class RouterMain {
             System.exit(1);
             return;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (observer != null) {
                 observer.close();
             }
             router.close();
-            stopped.countDown();
         }, "router-shutdown"));
-        stopped.await();
+        KafkaStreams.State end = router.ended().join();
+        if (end == KafkaStreams.State.ERROR) {
+            // Kafka Streams does not leave ERROR by itself: exit loudly so that a supervisor restarts us.
+            System.err.println("router stopped in state ERROR (see the log above); exiting with status " + EXIT_ERROR);
+            System.exit(EXIT_ERROR);
+        }
     }
 
     private static String orDefault(String v, String fallback) {

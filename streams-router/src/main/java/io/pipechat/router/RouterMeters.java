@@ -42,7 +42,7 @@ import java.util.function.ToDoubleFunction;
  * re-derived from the restored stores whenever the task is (re)initialised, i.e. after every
  * assignment and after every aborted transaction: one pass over the counters store (one record per
  * user who ever received anything; ~2-5 us per user measured), taken in chunks of
- * {@value UserEventProcessor#COUNT_CHUNK} users every 100 ms so that a big task starts processing at
+ * {@value MailboxCensus#COUNT_CHUNK} users every 100 ms so that a big task starts processing at
  * once (until the pass ends the gauges are short of the users not yet counted). A scrape only adds
  * up a few numbers per task: no store is read. The oldest entry is not known for a task before its
  * first retention pass. RocksDB's {@code approximateNumEntries()} was not used: it is
@@ -69,7 +69,7 @@ public final class RouterMeters {
     final int countChunk;
 
     public RouterMeters() {
-        this(UserEventProcessor.COUNT_CHUNK);
+        this(MailboxCensus.COUNT_CHUNK);
     }
 
     /** @param countChunk users per step of a task's initial mailbox count (tests use small ones) */

@@ -38,7 +38,10 @@ import org.apache.kafka.streams.state.WindowStore;
  *
  * <p>Stores. All are persistent RocksDB stores; all but the global one are backed by a compacted
  * changelog topic ({@code <application id>-<store>-changelog}) from which a new instance restores
- * them, and all are partitioned like {@code chat.user-events}, i.e. by user.
+ * them, and all are partitioned like {@code chat.user-events}, i.e. by user. The router runs
+ * at-least-once: after a crash each changelog may hold a different part of what the records since
+ * the last commit wrote; {@link UserEventProcessor} applies those records again so that any such
+ * mix ends in the same state.
  * <ul>
  *   <li>{@value #PRESENCE} (key-value): key user id; value {@link Presence}, the user's sessions
  *       (device, session, edge, epoch, since). A session is removed when it closes, when the same
@@ -49,12 +52,15 @@ import org.apache.kafka.streams.state.WindowStore;
  *       value {@link MailboxEntry}: the stored {@code msg} or {@code receipt} frame and its storage
  *       time. Deleted when the user acks its seq, or by the retention punctuator once older than
  *       the retention.
- *   <li>{@value #COUNTERS} (key-value): key user id; value {@link Counters}: next seq, acked cursor,
- *       last push time, pending count. Never deleted: it is what guarantees that a seq is never
- *       reused (one small record per user who ever received anything).
+ *   <li>{@value #COUNTERS} (key-value): key user id; value {@link Counters}: highest seq stored,
+ *       acked cursor, last push time, pending count, and the offset after the last message, receipt
+ *       or ack applied (what tells a replay after a crash from a new record). Never deleted: it is
+ *       what keeps seqs growing for a user (one small record per user who ever received anything).
  *   <li>{@value #DEDUP} (window store, retention = dedup window): key {@code recipient \u0000 sender
- *       \u0000 client id}, stored at the router wall-clock time of acceptance; value the seq it got.
- *       Whole segments expire with the retention.
+ *       \u0000 client id} for a message, {@code sender \u0000 by \u0000 id \u0000 status} for a
+ *       receipt, stored at the router wall-clock time of acceptance; value the seq it got (the same
+ *       seq again is a replay of that record, another seq a duplicate). Whole segments expire with
+ *       the retention.
  *   <li>{@value #EDGES} (global key-value, no changelog: {@code chat.edges} itself is compacted and is
  *       its source): key edge id (decimal partition index); value the edge's newest
  *       {@link EdgeHeartbeat}. Deleted by a tombstone on {@code chat.edges}.

@@ -1,7 +1,6 @@
 package io.pipechat.router;
 
 import io.pipechat.protocol.Address;
-import io.pipechat.protocol.Ids;
 import io.pipechat.protocol.ReceiptStatus;
 import io.pipechat.protocol.events.Delivery;
 import io.pipechat.protocol.events.EdgeHeartbeat;
@@ -14,18 +13,14 @@ import io.pipechat.router.mailbox.MailboxKeys;
 import io.pipechat.router.presence.Liveness;
 import io.pipechat.router.presence.Presence;
 import io.pipechat.router.presence.Session;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -39,25 +34,49 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies one user's events, in order, to that user's presence, mailbox and counters, and emits
- * deliveries, delivered receipts and push requests. Stores: see {@link RouterTopology}.
+ * deliveries, delivered receipts and push requests. Stores: see {@link RouterTopology}. The other
+ * jobs of the task are {@link UserEventCheck} (what is skipped), {@link MailboxCensus} (the
+ * mailbox figures) and {@link MailboxRetention} (expiry).
  *
- * <p>Guarantees (with {@code exactly_once_v2}, each input record's store writes and outputs commit
- * atomically): a stored entry gets the user's next seq, which is never reused; every entry stays in
- * the mailbox until acked or older than the retention; while the user is offline at most one push
- * request is emitted per quiet period; a new session receives the whole mailbox in seq order.
- * Delivery to live sessions is at least once (a reconnect flushes again what was not acked).
+ * <p>Guarantees, under {@code at_least_once} (see {@link Router}): after a crash, the records since
+ * the task's last commit are processed again, on stores that may hold any subset of their effects
+ * (each store has its own changelog). Every event is therefore applied so that a second run gives
+ * the same result:
+ * <ul>
+ *   <li>a stored entry's seq is derived from the record's offset ({@link Counters#seqAt}): a replay
+ *       stores the same frame under the same mailbox key and delivers the same frame, which the
+ *       client drops by seq. Seqs are never reused and grow, with gaps (PROTOCOL.md);
+ *   <li>counter arithmetic (pending, acked cursor, push time) is done once per record:
+ *       {@link Counters#nextOffset} tells a replay, which only repeats the idempotent writes (mailbox
+ *       put unless acked since, dedup put) and outputs;
+ *   <li>the dedup store keeps the seq a (recipient, sender, id) got: the same seq again means a
+ *       replay, another one a real duplicate (a client retry, a group fan-out replayed by Flink),
+ *       which is dropped. Receipts are de-duplicated the same way by (sender, by, id, status), so
+ *       a replayed ack's receipts reach the sender once;
+ *   <li>an ack deletes the acked range from the user's first entry, so a replayed ack also deletes
+ *       what a lost changelog write left, and emits a delivered receipt for every message it deletes.
+ * </ul>
+ * So every entry stays in the mailbox until acked or older than the retention; a new session
+ * receives the whole mailbox in seq order, then {@link Delivery.Flushed}; delivery to live sessions
+ * is at least once (a reconnect flushes again what was not acked). Best effort only: push requests
+ * (at most one per quiet period while offline, not repeated by a replay) and the close of a session
+ * replaced by the same device. A delivered receipt can be lost if a crash lands after the ack's
+ * mailbox deletes reached their changelog but before the receipt reached {@code chat.user-events}
+ * (both within one commit interval).
+ *
+ * <p>Not restored exactly by a replay: the {@code pending} count (a metric, and the number in a push
+ * request), when the counters' changelog kept less of the lost commit than the mailbox's (an entry
+ * stored or deleted then is counted again or not at all). It is off by at most the entries of that
+ * user written within one commit interval before the crash.
  *
  * <p>"Now" is the router's wall clock ({@link ProcessorContext#currentSystemTimeMs()}): heartbeats,
  * push quiet periods, dedup windows and retention are all about elapsed real time.
  *
  * <p>Metrics, group {@code stream-pipechat-router-metrics}, per task: {@code duplicate-dropped},
- * {@code push-requested}, {@code invalid-skipped}, {@code mailbox-expired} (entries; each
- * {@code -total} and {@code -rate}). Unreadable records never reach this processor: Kafka Streams
- * skips them ({@code LogAndContinueExceptionHandler}) and counts them in the task's
- * {@code dropped-records}. Per instance: {@link RouterMeters}, including the mailbox gauges this
- * processor keeps for its task ({@link RouterMeters.TaskMailbox}: counted from the counters store
- * from {@link #init} on, in chunks, then updated with every write to the counters store; the oldest
- * entry found by each retention pass).
+ * {@code replayed}, {@code push-requested}, {@code invalid-skipped}, {@code mailbox-expired}
+ * (entries; each {@code -total} and {@code -rate}). Unreadable records never reach this processor:
+ * Kafka Streams skips them ({@code LogAndContinueExceptionHandler}) and counts them in the task's
+ * {@code dropped-records}. Per instance: {@link RouterMeters}.
  */
 public final class UserEventProcessor implements Processor<String, UserEvent, String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(UserEventProcessor.class);
@@ -72,30 +91,21 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     private final RouterConfig config;
     private final Liveness liveness;
     private final RouterMeters meters;
-    private RouterMeters.TaskMailbox tally;
-    private final int countStep;
-    private String countedUpTo;
-    private Cancellable counting;
     private ProcessorContext<String, Object> context;
+    private MailboxCensus census;
     private KeyValueStore<String, Presence> presence;
     private KeyValueStore<String, MailboxEntry> mailbox;
-    private KeyValueStore<String, Counters> counters;
     private WindowStore<String, Long> dedup;
     private KeyValueStore<String, EdgeHeartbeat> edges;
     private final List<Sensor> sensors = new ArrayList<>();
     private Sensor duplicates;
+    private Sensor replays;
     private Sensor pushes;
     private Sensor invalid;
-    private Sensor expired;
-
-    /** Users counted per step of the initial mailbox count (~20-50 ms of the stream thread). */
-    public static final int COUNT_CHUNK = 10_000;
-    static final Duration COUNT_PERIOD = Duration.ofMillis(100);
 
     public UserEventProcessor(RouterConfig config, RouterMeters meters) {
         this.config = config;
         this.meters = meters;
-        this.countStep = meters.countChunk;
         this.liveness = new Liveness(config.edgeTimeout());
     }
 
@@ -104,56 +114,28 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         this.context = context;
         presence = context.getStateStore(RouterTopology.PRESENCE);
         mailbox = context.getStateStore(RouterTopology.MAILBOX);
-        counters = context.getStateStore(RouterTopology.COUNTERS);
         dedup = context.getStateStore(RouterTopology.DEDUP);
         edges = context.getStateStore(RouterTopology.EDGES);
         duplicates = sensor("duplicate-dropped");
+        replays = sensor("replayed");
         pushes = sensor("push-requested");
         invalid = sensor("invalid-skipped");
-        expired = sensor("mailbox-expired");
-        tally = meters.register(context.taskId().toString());
-        countedUpTo = null;
-        countChunk();
-        if (!tally.complete()) {
-            counting = context.schedule(COUNT_PERIOD, PunctuationType.WALL_CLOCK_TIME, t -> countChunk());
-        }
-        context.schedule(config.retentionInterval(), PunctuationType.WALL_CLOCK_TIME, this::expire);
-    }
-
-    /**
-     * Counts the next {@code countStep} users of the counters store into this task's mailbox
-     * figures ({@link RouterMeters.TaskMailbox}); the stores are restored by now (Kafka Streams
-     * initialises a task's processors only once they are). The first chunk runs in {@link #init},
-     * the others every {@link #COUNT_PERIOD} until done, so a big task does not wait for the count.
-     */
-    private void countChunk() {
-        long entries = 0;
-        long users = 0;
-        int seen = 0;
-        boolean more;
-        // The smallest key after countedUpTo: that key plus the smallest character.
-        try (KeyValueIterator<String, Counters> it =
-                     countedUpTo == null ? counters.all() : counters.range(countedUpTo + '\u0000', null)) {
-            while (seen < countStep && it.hasNext()) {
-                KeyValue<String, Counters> c = it.next();
-                entries += c.value.pending();
-                users += c.value.pending() > 0 ? 1 : 0;
-                countedUpTo = c.key;
-                seen++;
+        Sensor expired = sensor("mailbox-expired");
+        census = new MailboxCensus(context, context.getStateStore(RouterTopology.COUNTERS), meters);
+        MailboxRetention retention = new MailboxRetention(config.retention(), mailbox, census, n -> {
+            // The sensor's total counts record() calls, so one call per entry.
+            for (int i = 0; i < n; i++) {
+                expired.record();
             }
-            more = it.hasNext();
-        }
-        tally.counted(countedUpTo, entries, users, !more);
-        if (!more && counting != null) {
-            counting.cancel();
-            counting = null;
-        }
+            meters.expired.add(n);
+        });
+        context.schedule(config.retentionInterval(), PunctuationType.WALL_CLOCK_TIME, retention::expire);
     }
 
     @Override
     public void process(Record<String, UserEvent> record) {
         UserEvent event = record.value();
-        String problem = problem(record.key(), event);
+        String problem = UserEventCheck.problem(record.key(), event);
         if (problem != null) {
             invalid.record();
             meters.invalid.increment();
@@ -162,9 +144,9 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         }
         long now = context.currentSystemTimeMs();
         switch (event) {
-            case UserEvent.Message m -> onMessage(m, now);
-            case UserEvent.Receipt r -> onReceipt(r, now);
-            case UserEvent.Ack a -> onAck(a, now);
+            case UserEvent.Message m -> onMessage(m, offset(), now);
+            case UserEvent.Receipt r -> onReceipt(r, offset(), now);
+            case UserEvent.Ack a -> onAck(a, offset(), now);
             case UserEvent.SessionOpened o -> onSessionOpened(o, now);
             case UserEvent.SessionClosed c -> onSessionClosed(c, now);
             case UserEvent.Typing t -> toLiveEdges(t.user(), new ServerFrame.Typing(t.from(), t.to()), now);
@@ -177,48 +159,90 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     public void close() {
         sensors.forEach(s -> context.metrics().removeSensor(s));
         sensors.clear();
-        if (tally != null) {
-            meters.unregister(context.taskId().toString(), tally);
+        if (census != null) {
+            census.close();
         }
     }
 
-    private void onMessage(UserEvent.Message m, long now) {
+    /** The input record's offset in its {@code chat.user-events} partition: where seqs come from. */
+    private long offset() {
+        return context.recordMetadata()
+                .orElseThrow(() -> new IllegalStateException("a user event without record metadata"))
+                .offset();
+    }
+
+    private void onMessage(UserEvent.Message m, long offset, long now) {
         String user = m.user();
-        String dedupKey = user + SEP + m.from() + SEP + m.id();
-        try (WindowStoreIterator<Long> seen =
-                     dedup.fetch(dedupKey, Math.max(0, now - config.dedupWindow().toMillis()), now)) {
-            if (seen.hasNext()) {
-                duplicates.record();
-                meters.duplicates.increment();
-                LOG.debug("dropping duplicate message {} from {} to {}", m.id(), m.from(), user);
-                return;
-            }
+        Counters c = census.get(user);
+        long seq = c.seqAt(offset);
+        if (!firstOrReplay(user + SEP + m.from() + SEP + m.id(), seq, now)) {
+            LOG.debug("dropping duplicate message {} from {} to {}", m.id(), m.from(), user);
+            return;
         }
-        Counters c = counters(user);
-        long seq = c.nextSeq();
-        dedup.put(dedupKey, seq, now);
-        store(user, c, new ServerFrame.Msg(seq, m.id(), m.from(), m.to(), m.ts(), m.body(), m.media()), now);
+        store(user, c, offset, new ServerFrame.Msg(seq, m.id(), m.from(), m.to(), m.ts(), m.body(), m.media()), now);
         meters.messagesStored.increment();
     }
 
-    /** Receipts are stored and delivered like messages (PROTOCOL.md), so they survive the sender being offline. */
-    private void onReceipt(UserEvent.Receipt r, long now) {
-        Counters c = counters(r.user());
-        store(r.user(), c, new ServerFrame.Receipt(c.nextSeq(), r.id(), r.by(), r.status(), r.ts(), r.group()), now);
+    /**
+     * Receipts are stored and delivered like messages (PROTOCOL.md), so they survive the sender being
+     * offline; one per (message, by, status), however often its ack is replayed.
+     */
+    private void onReceipt(UserEvent.Receipt r, long offset, long now) {
+        String user = r.user();
+        Counters c = census.get(user);
+        long seq = c.seqAt(offset);
+        if (!firstOrReplay(user + SEP + r.by() + SEP + r.id() + SEP + r.status(), seq, now)) {
+            LOG.debug("dropping duplicate {} receipt of {} by {} for {}", r.status(), r.id(), r.by(), user);
+            return;
+        }
+        store(user, c, offset, new ServerFrame.Receipt(seq, r.id(), r.by(), r.status(), r.ts(), r.group()), now);
         meters.receiptsStored.increment();
     }
 
-    /** Stores {@code frame} under seq {@code c.nextSeq()}, then delivers it to the live edges or asks for a push. */
-    private void store(String user, Counters c, ServerFrame frame, long now) {
-        mailbox.put(MailboxKeys.key(user, c.nextSeq()), new MailboxEntry(frame, now));
-        Counters after = c.stored();
-        List<Session> live = liveSessions(user, now);
-        if (live.isEmpty()) {
-            after = maybePush(user, after, now);
-        } else {
-            toEdges(user, live, frame, now);
+    /**
+     * Whether the entry that would get {@code seq} is to be stored: no other seq was stored under
+     * {@code dedupKey} within the dedup window. Remembers {@code seq} under that key if so.
+     */
+    private boolean firstOrReplay(String dedupKey, long seq, long now) {
+        try (WindowStoreIterator<Long> seen =
+                     dedup.fetch(dedupKey, Math.max(0, now - config.dedupWindow().toMillis()), now)) {
+            while (seen.hasNext()) {
+                if (seen.next().value != seq) {
+                    duplicates.record();
+                    meters.duplicates.increment();
+                    return false;
+                }
+            }
         }
-        putCounters(user, c, after);
+        dedup.put(dedupKey, seq, now);
+        return true;
+    }
+
+    /**
+     * Stores {@code frame} under its seq, then delivers it to the live edges or asks for a push. For
+     * a replay: the same, except that nothing is counted again, no push is asked for, and an entry
+     * acked since is neither stored nor delivered again.
+     */
+    private void store(String user, Counters c, long offset, ServerFrame frame, long now) {
+        long seq = c.seqAt(offset);
+        boolean replay = c.applied(offset);
+        if (replay) {
+            replays.record();
+            if (seq <= c.ackedUpto()) {
+                return;
+            }
+        }
+        mailbox.put(MailboxKeys.key(user, seq), new MailboxEntry(frame, now));
+        Counters after = replay ? c : c.stored(offset);
+        List<Session> live = liveSessions(user, now);
+        if (!live.isEmpty()) {
+            toEdges(user, live, frame, now);
+        } else if (!replay) {
+            after = maybePush(user, after, now);
+        }
+        if (!replay) {
+            census.put(user, c, after);
+        }
     }
 
     private Counters maybePush(String user, Counters c, long now) {
@@ -231,20 +255,28 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         return c.pushed(now);
     }
 
-    private void onAck(UserEvent.Ack a, long now) {
+    /**
+     * Deletes the user's entries up to {@code upto} (from the first one, so a replay deletes what a
+     * lost changelog write left) and sends a delivered receipt for each message among them.
+     */
+    private void onAck(UserEvent.Ack a, long offset, long now) {
         String user = a.user();
-        Counters c = counters(user);
+        Counters c = census.get(user);
+        boolean replay = c.applied(offset);
         long upto = Math.min(a.upto(), c.nextSeq() - 1);
-        if (upto <= c.ackedUpto()) {
+        if (!replay && upto <= c.ackedUpto()) {
             return;
         }
         List<String> acked = new ArrayList<>();
+        int newlyAcked = 0;     // the others' deletes were counted before, but did not reach the changelog
+        String ackedBefore = MailboxKeys.key(user, c.ackedUpto());
         List<ServerFrame.Msg> messages = new ArrayList<>();
         try (KeyValueIterator<String, MailboxEntry> it =
-                     mailbox.range(MailboxKeys.key(user, c.ackedUpto() + 1), MailboxKeys.key(user, upto))) {
+                     mailbox.range(MailboxKeys.key(user, 0), MailboxKeys.key(user, upto))) {
             while (it.hasNext()) {
                 KeyValue<String, MailboxEntry> entry = it.next();
                 acked.add(entry.key);
+                newlyAcked += entry.key.compareTo(ackedBefore) > 0 ? 1 : 0;
                 if (entry.value.frame() instanceof ServerFrame.Msg msg) {
                     messages.add(msg);
                 }
@@ -256,8 +288,12 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
             UserEvent receipt = new UserEvent.Receipt(msg.from(), msg.id(), user, ReceiptStatus.DELIVERED, group, now);
             context.forward(new Record<>(msg.from(), receipt, now), RouterTopology.RECEIPTS_SINK);
         }
-        putCounters(user, c, c.removed(acked.size(), upto));
-        meters.acked.add(acked.size());
+        if (replay) {
+            replays.record();
+        } else {
+            census.put(user, c, c.acked(offset, newlyAcked, upto));
+            meters.acked.add(newlyAcked);
+        }
     }
 
     private void onSessionOpened(UserEvent.SessionOpened o, long now) {
@@ -287,9 +323,9 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         kept.add(opened);
         savePresence(user, kept);
 
-        Counters c = counters.get(user);
-        if (c != null && c.lastPush() != Counters.NEVER) {
-            putCounters(user, c, c.pushReset());
+        Counters c = census.get(user);
+        if (c.lastPush() != Counters.NEVER) {
+            census.put(user, c, c.pushReset());
         }
         try (KeyValueIterator<String, MailboxEntry> it = mailbox.prefixScan(MailboxKeys.prefix(user), KEYS)) {
             while (it.hasNext()) {
@@ -297,6 +333,8 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
                 deliver(user, opened.edge(), new Delivery.Frame(user, opened.session(), frame), now);
             }
         }
+        // Even after an empty flush: the edge holds back live frames for this session until it reads this.
+        deliver(user, opened.edge(), new Delivery.Flushed(user, opened.session()), now);
     }
 
     private void onSessionClosed(UserEvent.SessionClosed closed, long now) {
@@ -358,94 +396,6 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     private void deliver(String user, int edge, Delivery delivery, long now) {
         meters.deliveries.increment();
         context.forward(new Record<>(user, new Routed(edge, delivery), now), RouterTopology.DELIVERIES_SINK);
-    }
-
-    /** Every write to the counters store goes through here, which keeps the task's mailbox figures. */
-    private void putCounters(String user, Counters before, Counters after) {
-        counters.put(user, after);
-        tally.changed(user, before.pending(), after.pending());
-    }
-
-    private Counters counters(String user) {
-        Counters c = counters.get(user);
-        return c == null ? Counters.initial() : c;
-    }
-
-    /**
-     * Retention: deletes mailbox entries stored longer ago than the retention. A user's entries are
-     * stored in seq order, so the scan skips to the next user at the first entry still young enough:
-     * the cost is one seek per user with mail plus one step per expired entry. The first entry kept
-     * of each user gives the task's oldest entry ({@link RouterMeters}) at no extra cost.
-     */
-    private void expire(long now) {
-        long cutoff = now - config.retention().toMillis();
-        long oldest = RouterMeters.TaskMailbox.NONE;
-        Map<String, Integer> expiredPerUser = new HashMap<>();
-        String from = null;
-        boolean more = true;
-        while (more) {
-            more = false;
-            List<String> doomed = new ArrayList<>();
-            try (KeyValueIterator<String, MailboxEntry> it = from == null ? mailbox.all() : mailbox.range(from, null)) {
-                while (it.hasNext()) {
-                    KeyValue<String, MailboxEntry> entry = it.next();
-                    if (entry.value.storedAt() < cutoff) {
-                        doomed.add(entry.key);
-                    } else {
-                        oldest = Math.min(oldest, entry.value.storedAt());
-                        from = MailboxKeys.afterUser(MailboxKeys.user(entry.key));
-                        more = true;
-                        break;
-                    }
-                }
-            }
-            for (String key : doomed) {
-                mailbox.delete(key);
-                expiredPerUser.merge(MailboxKeys.user(key), 1, Integer::sum);
-            }
-        }
-        expiredPerUser.forEach((user, n) -> {
-            Counters c = counters.get(user);
-            if (c != null) {
-                putCounters(user, c, c.removed(n, c.ackedUpto()));
-            }
-            // The sensor's total counts record() calls, so one call per entry.
-            for (int i = 0; i < n; i++) {
-                expired.record();
-            }
-            meters.expired.add(n);
-        });
-        tally.oldest(oldest);
-        if (!expiredPerUser.isEmpty()) {
-            LOG.info("retention deleted mailbox entries older than {} of {} users", config.retention(),
-                    expiredPerUser.size());
-        }
-    }
-
-    /** Why {@code event} cannot be applied, or null if it can. Checked before any state is touched. */
-    static String problem(String key, UserEvent event) {
-        if (event == null) {
-            return "no value";
-        }
-        if (!Ids.isUserId(event.user())) {
-            return "not a user id: " + event.user();
-        }
-        if (!event.user().equals(key)) {
-            return "record key " + key + " is not the event's user " + event.user();
-        }
-        return switch (event) {
-            case UserEvent.Message m -> !Ids.isUserId(m.from()) ? "message without a valid sender"
-                    : !Ids.isMessageId(m.id()) ? "message without a valid id"
-                    : m.to() == null ? "message without to" : null;
-            case UserEvent.Receipt r -> r.id() == null || r.by() == null || r.status() == null
-                    ? "receipt without id, by or status" : null;
-            case UserEvent.Ack a -> a.upto() < 0 ? "negative upto" : null;
-            case UserEvent.SessionOpened o -> o.session() == null || o.device() == null || o.edge() < 0
-                    ? "session opened without session, device or edge" : null;
-            case UserEvent.SessionClosed c -> c.session() == null ? "session closed without session" : null;
-            case UserEvent.Typing t -> t.from() == null ? "typing without from" : null;
-            case UserEvent.Rejected r -> r.code() == null ? "rejected without code" : null;
-        };
     }
 
     private String where() {

@@ -17,7 +17,7 @@ class RouterConfigTest {
         assertThat(RouterConfig.from(key -> null)).isEqualTo(RouterConfig.defaults());
         assertThat(RouterConfig.defaults()).isEqualTo(new RouterConfig("pipechat-router", Duration.ofDays(30),
                 Duration.ofHours(24), Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0,
-                Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15)));
+                Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15)));
     }
 
     @Test

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Many users at once on the real broker: every message arrives exactly at its user's edge, with
- * the user's seqs contiguous and in sending order. Logs throughput and end-to-end latency (from the
+ * the user's seqs increasing in sending order. Logs throughput and end-to-end latency (from the
  * event's {@code ts} to reading the committed delivery) for the report; asserts nothing about time.
  */
 @ExtendWith(KafkaExtension.class)
@@ -78,7 +78,7 @@ class RouterLoadIT {
         kafka.createTopics(topics, 4, EDGES);
         RouterConfig config = RouterConfig.defaults().withApplicationId("router-load-" + UUID.randomUUID())
                 .withEdgeTimeout(Duration.ofMinutes(2))
-                .withCommitInterval(Duration.ofMillis(Long.getLong("router.load.commit-ms", 100)));
+                .withCommitInterval(Duration.ofMillis(Long.getLong("router.load.commit-ms", 1000)));
 
         try (KafkaProducer<String, Object> producer = new KafkaProducer<>(Map.of(
                      ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
@@ -120,7 +120,9 @@ class RouterLoadIT {
             long deadline = System.nanoTime() + Duration.ofSeconds(Math.max(60, PER_USER)).toNanos();
             while (n < expected && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    Delivery.Frame frame = (Delivery.Frame) Json.read(r.value(), Delivery.class);
+                    if (!(Json.read(r.value(), Delivery.class) instanceof Delivery.Frame frame)) {
+                        continue;       // the flush markers of the sessions opened above
+                    }
                     ServerFrame.Msg msg = (ServerFrame.Msg) frame.frame();
                     int user = Integer.parseInt(frame.user().substring(1));
                     assertThat(r.partition()).as("edge of %s", frame.user()).isEqualTo(user % EDGES);
@@ -132,8 +134,7 @@ class RouterLoadIT {
             long streamCpu = streamThreadsCpuNanos() - streamCpuBefore;
             assertThat(n).isEqualTo(expected);
             received.forEach((user, msgs) -> {
-                assertThat(msgs).extracting(ServerFrame.Msg::seq)
-                        .containsExactlyElementsOf(IntStream.rangeClosed(1, PER_USER).mapToObj(Long::valueOf).toList());
+                assertThat(msgs).extracting(ServerFrame.Msg::seq).isSorted().doesNotHaveDuplicates();
                 assertThat(msgs).extracting(ServerFrame.Msg::id)
                         .containsExactlyElementsOf(IntStream.range(0, PER_USER).mapToObj(i -> "m" + i).toList());
             });
@@ -150,7 +151,7 @@ class RouterLoadIT {
                             got.add((ServerFrame.Msg) ((Delivery.Frame) Json.read(r.value(), Delivery.class)).frame()));
                 }
                 idle[i] = (System.nanoTime() - sent) / 1_000_000;
-                assertThat(got).extracting(ServerFrame.Msg::seq).containsExactly(PER_USER + 1L + i);
+                assertThat(got).extracting(ServerFrame.Msg::id).containsExactly("p" + i);
             }
             Arrays.sort(idle);
             LOG.info("router idle latency (send to committed delivery, {} one at a time): ms p50={} p90={} max={}",

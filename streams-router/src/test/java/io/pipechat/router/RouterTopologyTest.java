@@ -63,8 +63,10 @@ class RouterTopologyTest {
     Path stateDir;
 
     private TopologyTestDriver driver;
-    private TestInputTopic<String, UserEvent> events;
+    private TestInputTopic<String, UserEvent> eventsTopic;
     private TestInputTopic<String, byte[]> rawEvents;
+    /** The offset of the next record of chat.user-events (the driver's topics have one partition). */
+    private long nextOffset;
     private TestInputTopic<String, EdgeHeartbeat> heartbeats;
     private TestOutputTopic<String, Delivery> deliveries;
     private TestOutputTopic<String, UserEvent> receipts;
@@ -85,7 +87,7 @@ class RouterTopologyTest {
         };
         driver = new TopologyTestDriver(RouterTopology.build(topics, config, meters, recording),
                 Router.streamsConfig(config, "localhost:1", stateDir), START);
-        events = driver.createInputTopic(topics.userEvents(), new StringSerializer(), JsonSerde.serializer());
+        eventsTopic = driver.createInputTopic(topics.userEvents(), new StringSerializer(), JsonSerde.serializer());
         rawEvents = driver.createInputTopic(topics.userEvents(), new StringSerializer(), new ByteArraySerializer());
         heartbeats = driver.createInputTopic(topics.edges(), new StringSerializer(), JsonSerde.serializer());
         deliveries = driver.createOutputTopic(topics.deliveries(), new StringDeserializer(),
@@ -108,10 +110,10 @@ class RouterTopologyTest {
         heartbeat(2, EPOCH);
         open("bob", "phone", "s1", 2);
 
-        send("alice", "bob", "m1", "hi bob");
+        long seq = send("alice", "bob", "m1", "hi bob");
 
         assertThat(readDeliveries()).containsExactly(
-                new Out(2, new Delivery.Frame("bob", null, msg(1, "m1", "alice", "bob", "hi bob"))));
+                new Out(2, new Delivery.Frame("bob", null, msg(seq, "m1", "alice", "bob", "hi bob"))));
         assertThat(pushes.isEmpty()).isTrue();
     }
 
@@ -123,19 +125,19 @@ class RouterTopologyTest {
         open("bob", "laptop", "s2", 3);
         open("bob", "tablet", "s3", 3);
 
-        send("alice", "bob", "m1", "hi");
+        long seq = send("alice", "bob", "m1", "hi");
 
-        Delivery.Frame frame = new Delivery.Frame("bob", null, msg(1, "m1", "alice", "bob", "hi"));
+        Delivery.Frame frame = new Delivery.Frame("bob", null, msg(seq, "m1", "alice", "bob", "hi"));
         assertThat(readDeliveries()).containsExactlyInAnyOrder(new Out(1, frame), new Out(3, frame));
     }
 
     @Test
     void shouldKeepMessageInMailboxAndRequestPushWhenOffline() {
-        send("alice", "bob", "m1", "are you there?");
+        long seq = send("alice", "bob", "m1", "are you there?");
 
         assertThat(readDeliveries()).isEmpty();
         assertThat(pushes.readValuesToList()).containsExactly(new PushRequest("bob", 1, now));
-        assertThat(mailbox("bob")).containsExactly(msg(1, "m1", "alice", "bob", "are you there?"));
+        assertThat(mailbox("bob")).containsExactly(msg(seq, "m1", "alice", "bob", "are you there?"));
     }
 
     @Test
@@ -166,17 +168,51 @@ class RouterTopologyTest {
 
     @Test
     void shouldFlushMailboxInSeqOrderWhenUserConnects() {
-        send("alice", "bob", "m1", "one");
-        send("carol", "bob", "c1", "two");
-        send("alice", "bob", "m2", "three");
+        long s1 = send("alice", "bob", "m1", "one");
+        long s2 = send("carol", "bob", "c1", "two");
+        long s3 = send("alice", "bob", "m2", "three");
         heartbeat(1, EPOCH);
 
         open("bob", "phone", "s1", 1);
 
+        assertThat(s1).isLessThan(s2).isLessThan(s3);
         assertThat(readDeliveries()).containsExactly(
-                new Out(1, new Delivery.Frame("bob", "s1", msg(1, "m1", "alice", "bob", "one"))),
-                new Out(1, new Delivery.Frame("bob", "s1", msg(2, "c1", "carol", "bob", "two"))),
-                new Out(1, new Delivery.Frame("bob", "s1", msg(3, "m2", "alice", "bob", "three"))));
+                new Out(1, new Delivery.Frame("bob", "s1", msg(s1, "m1", "alice", "bob", "one"))),
+                new Out(1, new Delivery.Frame("bob", "s1", msg(s2, "c1", "carol", "bob", "two"))),
+                new Out(1, new Delivery.Frame("bob", "s1", msg(s3, "m2", "alice", "bob", "three"))));
+    }
+
+    @Test
+    void shouldMarkTheEndOfTheFlushOnTheSessionsEdgeAfterTheLastEntry() {
+        long s1 = send("alice", "bob", "m1", "one");
+        long s2 = send("alice", "bob", "m2", "two");
+        heartbeat(2, EPOCH);
+
+        open("bob", "phone", "s1", 2);
+
+        assertThat(readAllDeliveries()).containsExactly(
+                new Out(2, new Delivery.Frame("bob", "s1", msg(s1, "m1", "alice", "bob", "one"))),
+                new Out(2, new Delivery.Frame("bob", "s1", msg(s2, "m2", "alice", "bob", "two"))),
+                new Out(2, new Delivery.Flushed("bob", "s1")));
+    }
+
+    @Test
+    void shouldMarkTheFlushOfAnEmptyMailboxToo() {
+        heartbeat(1, EPOCH);
+
+        open("bob", "phone", "s1", 1);
+
+        assertThat(readAllDeliveries()).containsExactly(new Out(1, new Delivery.Flushed("bob", "s1")));
+    }
+
+    @Test
+    void shouldNotMarkAFlushForASessionIgnoredAsStale() {
+        send("alice", "bob", "m1", "one");
+        heartbeat(1, EPOCH + 1);                       // edge 1 restarted since the session opened
+
+        open("bob", "phone", "s1", 1);
+
+        assertThat(readAllDeliveries()).isEmpty();
     }
 
     @Test
@@ -184,19 +220,19 @@ class RouterTopologyTest {
         heartbeat(0, EPOCH);
         heartbeat(1, EPOCH);
         open("bob", "laptop", "s1", 0);
-        send("alice", "bob", "m1", "one");
+        long seq = send("alice", "bob", "m1", "one");
         readDeliveries();
 
         open("bob", "phone", "s2", 1);
 
         assertThat(readDeliveries()).containsExactly(
-                new Out(1, new Delivery.Frame("bob", "s2", msg(1, "m1", "alice", "bob", "one"))));
+                new Out(1, new Delivery.Frame("bob", "s2", msg(seq, "m1", "alice", "bob", "one"))));
     }
 
     @Test
     void shouldRedeliverSameSeqsOnReconnectWithoutAck() {
-        send("alice", "bob", "m1", "one");
-        send("alice", "bob", "m2", "two");
+        long s1 = send("alice", "bob", "m1", "one");
+        long s2 = send("alice", "bob", "m2", "two");
         heartbeat(0, EPOCH);
         heartbeat(2, EPOCH);
         open("bob", "phone", "s1", 0);
@@ -206,56 +242,58 @@ class RouterTopologyTest {
         open("bob", "phone", "s2", 2);
 
         List<ServerFrame> again = frames(readDeliveries());
-        assertThat(frames(first)).containsExactly(msg(1, "m1", "alice", "bob", "one"), msg(2, "m2", "alice", "bob", "two"));
+        assertThat(frames(first)).containsExactly(msg(s1, "m1", "alice", "bob", "one"), msg(s2, "m2", "alice", "bob", "two"));
         assertThat(again).isEqualTo(frames(first));
     }
 
     @Test
     void shouldDeleteUpToAckAndEmitDeliveredReceipts() {
         send("alice", "bob", "m1", "direct");
-        events.pipeInput("bob", new UserEvent.Message("bob", "carol", "g-1", Address.group("g1"), now, "to the group", null));
-        send("alice", "bob", "m2", "later");
+        long s2 = pipe("bob", new UserEvent.Message("bob", "carol", "g-1", Address.group("g1"), now, "to the group", null)) + 1;
+        long s3 = send("alice", "bob", "m2", "later");
 
-        ack("bob", 2);
+        ack("bob", s2);
+        long aliceReceipt = nextOffset - 1;     // seq of the first of the two receipts, at offset nextOffset - 2
 
         assertThat(receipts.readKeyValuesToList()).containsExactly(
                 KeyValue.pair("alice", new UserEvent.Receipt("alice", "m1", "bob", ReceiptStatus.DELIVERED, null, now)),
                 KeyValue.pair("carol", new UserEvent.Receipt("carol", "g-1", "bob", ReceiptStatus.DELIVERED, "g1", now)));
-        assertThat(mailbox("bob")).containsExactly(msg(3, "m2", "alice", "bob", "later"));
-        assertThat(counters("bob")).isEqualTo(new Counters(4, 2, now, 1));
+        assertThat(mailbox("bob")).containsExactly(msg(s3, "m2", "alice", "bob", "later"));
+        assertThat(counters("bob")).isEqualTo(new Counters(s3 + 1, s2, now, 1, s3 + 1, 0));
         assertThat(mailbox("alice")).as("the receipt comes back through chat.user-events into the sender's mailbox")
-                .containsExactly(new ServerFrame.Receipt(1, "m1", "bob", ReceiptStatus.DELIVERED, now, null));
+                .containsExactly(new ServerFrame.Receipt(aliceReceipt, "m1", "bob", ReceiptStatus.DELIVERED, now, null));
 
         heartbeat(0, EPOCH);
         open("bob", "phone", "s1", 0);
-        assertThat(frames(readDeliveries())).containsExactly(msg(3, "m2", "alice", "bob", "later"));
+        assertThat(frames(readDeliveries())).containsExactly(msg(s3, "m2", "alice", "bob", "later"));
     }
 
     @Test
     void shouldNeverReuseSeqAfterAckAndClampAckBeyondNextSeq() {
         send("alice", "bob", "m1", "one");
-        send("alice", "bob", "m2", "two");
-        ack("bob", 2);
-        send("alice", "bob", "m3", "three");
-        assertThat(mailbox("bob")).containsExactly(msg(3, "m3", "alice", "bob", "three"));
+        long s2 = send("alice", "bob", "m2", "two");
+        ack("bob", s2);
+        long s3 = send("alice", "bob", "m3", "three");
+        assertThat(s3).isGreaterThan(s2);
+        assertThat(mailbox("bob")).containsExactly(msg(s3, "m3", "alice", "bob", "three"));
 
         ack("bob", 1_000);
-        assertThat(counters("bob").ackedUpto()).isEqualTo(3);
-        send("alice", "bob", "m4", "four");
+        assertThat(counters("bob").ackedUpto()).isEqualTo(s3);
+        long s4 = send("alice", "bob", "m4", "four");
 
-        assertThat(mailbox("bob")).containsExactly(msg(4, "m4", "alice", "bob", "four"));
-        ack("bob", 3);
+        assertThat(mailbox("bob")).containsExactly(msg(s4, "m4", "alice", "bob", "four"));
+        ack("bob", s3);
         assertThat(mailbox("bob")).hasSize(1);
     }
 
     @Test
     void shouldDropDuplicateSenderAndId() {
+        long s1 = send("alice", "bob", "m1", "hello");
         send("alice", "bob", "m1", "hello");
-        send("alice", "bob", "m1", "hello");
-        send("carol", "bob", "m1", "same id, other sender");
+        long s3 = send("carol", "bob", "m1", "same id, other sender");
 
         assertThat(mailbox("bob")).containsExactly(
-                msg(1, "m1", "alice", "bob", "hello"), msg(2, "m1", "carol", "bob", "same id, other sender"));
+                msg(s1, "m1", "alice", "bob", "hello"), msg(s3, "m1", "carol", "bob", "same id, other sender"));
         assertThat(routerMetric("duplicate-dropped-total")).isEqualTo(1.0);
 
         advance(config.dedupWindow().plusMinutes(1));
@@ -265,31 +303,34 @@ class RouterTopologyTest {
 
     @Test
     void shouldStoreAndDeliverReceiptsLikeMessages() {
-        events.pipeInput("alice", new UserEvent.Receipt("alice", "m1", "bob", ReceiptStatus.READ, null, now));
+        long s1 = pipe("alice", new UserEvent.Receipt("alice", "m1", "bob", ReceiptStatus.READ, null, now)) + 1;
         assertThat(pushes.readValuesToList()).containsExactly(new PushRequest("alice", 1, now));
 
         heartbeat(3, EPOCH);
         open("alice", "phone", "s1", 3);
         assertThat(readDeliveries()).containsExactly(new Out(3, new Delivery.Frame("alice", "s1",
-                new ServerFrame.Receipt(1, "m1", "bob", ReceiptStatus.READ, now, null))));
+                new ServerFrame.Receipt(s1, "m1", "bob", ReceiptStatus.READ, now, null))));
 
-        events.pipeInput("alice", new UserEvent.Receipt("alice", "m2", "bob", ReceiptStatus.DELIVERED, "g1", now));
+        long s2 = pipe("alice", new UserEvent.Receipt("alice", "m2", "bob", ReceiptStatus.DELIVERED, "g1", now)) + 1;
         assertThat(readDeliveries()).containsExactly(new Out(3, new Delivery.Frame("alice", null,
-                new ServerFrame.Receipt(2, "m2", "bob", ReceiptStatus.DELIVERED, now, "g1"))));
+                new ServerFrame.Receipt(s2, "m2", "bob", ReceiptStatus.DELIVERED, now, "g1"))));
 
-        ack("alice", 2);
+        pipe("alice", new UserEvent.Receipt("alice", "m2", "bob", ReceiptStatus.DELIVERED, "g1", now));
+        assertThat(readDeliveries()).as("the same receipt again is a duplicate").isEmpty();
+
+        ack("alice", s2);
         assertThat(mailbox("alice")).isEmpty();
         assertThat(receipts.isEmpty()).as("acking receipts emits no receipts").isTrue();
     }
 
     @Test
     void shouldRouteTypingOnlyToOnlineUsers() {
-        events.pipeInput("bob", new UserEvent.Typing("bob", "alice", Address.user("bob"), now));
+        pipe("bob", new UserEvent.Typing("bob", "alice", Address.user("bob"), now));
         assertThat(readDeliveries()).isEmpty();
 
         heartbeat(2, EPOCH);
         open("bob", "phone", "s1", 2);
-        events.pipeInput("bob", new UserEvent.Typing("bob", "alice", Address.user("bob"), now));
+        pipe("bob", new UserEvent.Typing("bob", "alice", Address.user("bob"), now));
 
         assertThat(readDeliveries()).containsExactly(
                 new Out(2, new Delivery.Frame("bob", null, new ServerFrame.Typing("alice", Address.user("bob")))));
@@ -300,12 +341,12 @@ class RouterTopologyTest {
 
     @Test
     void shouldSendRejectionsAsErrorFramesToOnlineUsersOnly() {
-        events.pipeInput("alice", new UserEvent.Rejected("alice", "m1", ErrorCode.NOT_MEMBER, "not a member of g1", now));
+        pipe("alice", new UserEvent.Rejected("alice", "m1", ErrorCode.NOT_MEMBER, "not a member of g1", now));
         assertThat(readDeliveries()).isEmpty();
 
         heartbeat(1, EPOCH);
         open("alice", "phone", "s1", 1);
-        events.pipeInput("alice", new UserEvent.Rejected("alice", "m2", ErrorCode.NOT_MEMBER, "not a member of g1", now));
+        pipe("alice", new UserEvent.Rejected("alice", "m2", ErrorCode.NOT_MEMBER, "not a member of g1", now));
 
         assertThat(readDeliveries()).containsExactly(new Out(1, new Delivery.Frame("alice", null,
                 new ServerFrame.Error(ErrorCode.NOT_MEMBER, "not a member of g1", "m2"))));
@@ -342,11 +383,11 @@ class RouterTopologyTest {
         heartbeat(2, EPOCH + 1);                       // edge 2 restarted: carol's session died with it
         heartbeats.pipeInput("3", new EdgeHeartbeat(3, EPOCH, now, false)); // edge 3 shut down cleanly
         heartbeat(1, EPOCH);
-        send("alice", "bob", "m1", "live");
+        long live = send("alice", "bob", "m1", "live");
         send("alice", "carol", "m1", "restarted");
         send("alice", "dave", "m1", "shut down");
         assertThat(readDeliveries()).containsExactly(
-                new Out(1, new Delivery.Frame("bob", null, msg(1, "m1", "alice", "bob", "live"))));
+                new Out(1, new Delivery.Frame("bob", null, msg(live, "m1", "alice", "bob", "live"))));
         assertThat(pushes.readValuesToList()).extracting(PushRequest::user).containsExactly("carol", "dave");
 
         advance(config.edgeTimeout().plusSeconds(1));  // edge 1 stops beating
@@ -374,11 +415,12 @@ class RouterTopologyTest {
     void shouldDropDeliveriesForAnEdgeWithoutPartitionButKeepTheMailbox() {
         open("bob", "phone", "s1", DELIVERY_PARTITIONS + 3);
 
-        send("alice", "bob", "m1", "lost edge");
+        long seq = send("alice", "bob", "m1", "lost edge");
 
         assertThat(deliveries.isEmpty()).isTrue();
-        assertThat(mailbox("bob")).containsExactly(msg(1, "m1", "alice", "bob", "lost edge"));
-        assertThat(metric("stream-task-metrics", "dropped-records-total")).isEqualTo(1.0);
+        assertThat(mailbox("bob")).containsExactly(msg(seq, "m1", "alice", "bob", "lost edge"));
+        assertThat(metric("stream-task-metrics", "dropped-records-total")).as("the flush marker and the message")
+                .isEqualTo(2.0);
     }
 
     @Test
@@ -387,7 +429,7 @@ class RouterTopologyTest {
         send("alice", "bob", "m1", "old");
         advance(Duration.ofDays(20));
         long recent = now;
-        send("alice", "bob", "m2", "recent");
+        long kept = send("alice", "bob", "m2", "recent");
         send("alice", "carol", "m3", "recent too");
 
         advance(Duration.ofDays(10).plusMinutes(1));
@@ -403,7 +445,7 @@ class RouterTopologyTest {
 
         heartbeat(0, EPOCH);
         open("bob", "phone", "s1", 0);
-        assertThat(frames(readDeliveries())).extracting(f -> ((ServerFrame.Msg) f).seq()).containsExactly(3L);
+        assertThat(frames(readDeliveries())).extracting(f -> ((ServerFrame.Msg) f).seq()).containsExactly(kept);
     }
 
     @Test
@@ -413,14 +455,14 @@ class RouterTopologyTest {
         send("alice", "bob", "m1", "one");
         advance(Duration.ofSeconds(5));
         long later = now;
-        send("alice", "bob", "m2", "two");
-        send("alice", "carol", "m3", "three");
+        long bobs = send("alice", "bob", "m2", "two");
+        long carols = send("alice", "carol", "m3", "three");
 
         assertThat(meters.mailboxEntries()).isEqualTo(3).isEqualTo(mailboxSize());
         assertThat(meters.mailboxUsers()).isEqualTo(2);
         assertThat(meters.messagesStored()).isEqualTo(3);
 
-        ack("bob", 2);        // two delivered receipts go to alice's mailbox
+        ack("bob", bobs);     // two delivered receipts go to alice's mailbox
         assertThat(meters.acked()).isEqualTo(2);
         assertThat(meters.mailboxEntries()).isEqualTo(3).isEqualTo(mailboxSize());
         assertThat(meters.mailboxUsers()).as("carol and alice").isEqualTo(2);
@@ -428,31 +470,32 @@ class RouterTopologyTest {
 
         heartbeat(0, EPOCH);
         open("carol", "phone", "c1", 0);
-        assertThat(meters.deliveries()).isEqualTo(readDeliveries().size()).isEqualTo(1);
+        assertThat(meters.deliveries()).as("the flushed entry and the marker")
+                .isEqualTo(readAllDeliveries().size()).isEqualTo(2);
 
         assertThat(meters.oldestStoredAt()).as("known from the first retention pass on")
                 .isEqualTo(RouterMeters.TaskMailbox.NONE);
         advance(config.retentionInterval());
         assertThat(meters.oldestStoredAt()).as("bob's acked m1 no longer counts").isEqualTo(later);
 
-        ack("carol", 1);      // a third receipt for alice
+        ack("carol", carols); // a third receipt for alice
         assertThat(meters.mailboxEntries()).isEqualTo(3).isEqualTo(mailboxSize());
         assertThat(meters.mailboxUsers()).as("alice only").isEqualTo(1);
     }
 
     @Test
     void shouldSkipUnreadableRecords() {
-        rawEvents.pipeInput("bob", "not json".getBytes(StandardCharsets.UTF_8));
-        rawEvents.pipeInput("bob", "{\"v\":1,\"type\":\"no_such_type\",\"user\":\"bob\"}".getBytes(StandardCharsets.UTF_8));
-        events.pipeInput("mallory", new UserEvent.Message("bob", "alice", "m0", Address.user("bob"), now, "misrouted", null));
-        events.pipeInput("bob", new UserEvent.Message("bob", null, "m0", Address.user("bob"), now, "no sender", null));
-        events.pipeInput("bob", (UserEvent) null);
+        pipeRaw("bob", "not json".getBytes(StandardCharsets.UTF_8));
+        pipeRaw("bob", "{\"v\":1,\"type\":\"no_such_type\",\"user\":\"bob\"}".getBytes(StandardCharsets.UTF_8));
+        pipe("mallory", new UserEvent.Message("bob", "alice", "m0", Address.user("bob"), now, "misrouted", null));
+        pipe("bob", new UserEvent.Message("bob", null, "m0", Address.user("bob"), now, "no sender", null));
+        pipe("bob", null);
 
-        send("alice", "bob", "m1", "still working");
+        long seq = send("alice", "bob", "m1", "still working");
 
         assertThat(metric("stream-task-metrics", "dropped-records-total")).isEqualTo(2.0);
         assertThat(routerMetric("invalid-skipped-total")).isEqualTo(3.0);
-        assertThat(mailbox("bob")).containsExactly(msg(1, "m1", "alice", "bob", "still working"));
+        assertThat(mailbox("bob")).containsExactly(msg(seq, "m1", "alice", "bob", "still working"));
     }
 
     @Test
@@ -478,19 +521,37 @@ class RouterTopologyTest {
     }
 
     private void open(String user, String device, String session, int edge) {
-        events.pipeInput(user, new UserEvent.SessionOpened(user, device, session, edge, EPOCH, now));
+        pipe(user, new UserEvent.SessionOpened(user, device, session, edge, EPOCH, now));
     }
 
     private void close(String user, String device, String session, int edge) {
-        events.pipeInput(user, new UserEvent.SessionClosed(user, device, session, edge, EPOCH, now));
+        pipe(user, new UserEvent.SessionClosed(user, device, session, edge, EPOCH, now));
     }
 
-    private void send(String from, String to, String id, String body) {
-        events.pipeInput(to, new UserEvent.Message(to, from, id, Address.user(to), now, body, null));
+    /** @return the seq the message gets unless it is a duplicate: its offset + 1 */
+    private long send(String from, String to, String id, String body) {
+        return pipe(to, new UserEvent.Message(to, from, id, Address.user(to), now, body, null)) + 1;
     }
 
     private void ack(String user, long upto) {
-        events.pipeInput(user, new UserEvent.Ack(user, "phone", upto, now));
+        pipe(user, new UserEvent.Ack(user, "phone", upto, now));
+    }
+
+    /**
+     * Pipes {@code event} into chat.user-events and returns its offset. The driver pipes the
+     * receipts the router writes back into the same topic at once, and they take offsets too.
+     */
+    private long pipe(String key, UserEvent event) {
+        long offset = nextOffset;
+        long receiptsBefore = receipts.getQueueSize();
+        eventsTopic.pipeInput(key, event);
+        nextOffset += 1 + receipts.getQueueSize() - receiptsBefore;
+        return offset;
+    }
+
+    private void pipeRaw(String key, byte[] value) {
+        rawEvents.pipeInput(key, value);
+        nextOffset++;
     }
 
     private void advance(Duration d) {
@@ -502,7 +563,12 @@ class RouterTopologyTest {
         return new ServerFrame.Msg(seq, id, from, Address.user(to), now, body, null);
     }
 
+    /** Deliveries since the last read, without the {@link Delivery.Flushed} markers (see {@link #readAllDeliveries}). */
     private List<Out> readDeliveries() {
+        return readAllDeliveries().stream().filter(o -> !(o.delivery() instanceof Delivery.Flushed)).toList();
+    }
+
+    private List<Out> readAllDeliveries() {
         List<TestRecord<String, Delivery>> records = deliveries.readRecordsToList();
         assertThat(partitionDecisions).hasSameSizeAs(records);
         List<Out> out = new ArrayList<>();
