@@ -26,7 +26,11 @@ import io.pipechat.edge.session.ClientSession;
 import io.pipechat.edge.session.Sessions;
 import io.pipechat.protocol.auth.Hs256Tokens;
 import io.pipechat.protocol.auth.InvalidTokenException;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.health.HealthCheckType;
+import io.helidon.webserver.observe.health.HealthObserver;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Consumer;
@@ -40,6 +44,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Start order matters: the delivery consumer is positioned and the first heartbeat written
  * before the server accepts a connection, so no flush of a mailbox can be missed.
+ *
+ * <p>If the delivery consumer dies, the edge cannot deliver any more: {@link #failure()} completes,
+ * {@code /observe/health} says DOWN, the heartbeat stops with a last beat that says the edge is
+ * down (the router stops routing to it), and its sessions are closed with 1013 so that clients
+ * reconnect. {@link Main} then exits so that a supervisor restarts the process.
  */
 public final class Edge implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
@@ -53,10 +62,12 @@ public final class Edge implements AutoCloseable {
     private final WebServer server;
     private final Optional<Database> database;
     private final EdgeMetrics metrics;
+    private final CompletableFuture<Throwable> failure;
 
     private Edge(EdgeConfig config, EventPublisher publisher, DeliveryConsumer deliveries, Heartbeat heartbeat,
                  ScheduledExecutorService timers, Sessions sessions, WebServer server, Optional<Database> database,
-                 EdgeMetrics metrics) {
+                 EdgeMetrics metrics, CompletableFuture<Throwable> failure) {
+        this.failure = failure;
         this.database = database;
         this.metrics = metrics;
         this.config = config;
@@ -99,8 +110,9 @@ public final class Edge implements AutoCloseable {
         timers.setRemoveOnCancelPolicy(true);
         EventPublisher publisher = new EventPublisher(edge.bootstrapServers(), edge.topics(),
                 "edge-" + edge.partition(), metrics);
+        CompletableFuture<Throwable> failure = new CompletableFuture<>();
         DeliveryConsumer deliveries = new DeliveryConsumer(edge.bootstrapServers(), edge.topics().deliveries(),
-                edge.partition(), sessions, metrics);
+                edge.partition(), sessions, metrics, failure::complete);
         Heartbeat heartbeat = new Heartbeat(edge.partition(), epoch, publisher, timers, edge.heartbeatInterval());
 
         Optional<Database> database = Database.start(config);
@@ -109,7 +121,11 @@ public final class Edge implements AutoCloseable {
         WebServerConfig.Builder builder = WebServer.builder().config(config.get("server"));
         // Frames up to 4x the limit are read and answered with too_large; larger ones close the socket (1009).
         builder.addProtocol(WsConfig.builder().name("websocket").maxFrameLength(4 * edge.maxFrameBytes()).build());
-        builder.addFeature(ObserveFeature.create());
+        builder.addFeature(ObserveFeature.builder()
+                .addObserver(HealthObserver.builder().details(true)
+                        .addCheck(() -> deliveriesHealth(failure), HealthCheckType.LIVENESS, "deliveries")
+                        .build())
+                .build());
         // The web client: plain files, no build step.
         builder.addFeature(StaticContentFeature.create(s -> s.addClasspath(cp -> cp
                 .location("web").context("/").welcome("index.html"))));
@@ -129,7 +145,28 @@ public final class Edge implements AutoCloseable {
         builder.addRouting(WsRouting.builder().endpoint("/v1/ws", () -> new ChatEndpoint(ws)));
         WebServer server = builder.build().start();
         LOG.info("edge {} (epoch {}) listening on port {}", edge.partition(), epoch, server.port());
-        return new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server, database, metrics);
+        Edge started = new Edge(edge, publisher, deliveries, heartbeat, timers, sessions, server, database, metrics,
+                failure);
+        failure.thenRun(started::deliveriesFailed);
+        return started;
+    }
+
+    private static HealthCheckResponse deliveriesHealth(CompletableFuture<Throwable> failure) {
+        return failure.isDone()
+                ? HealthCheckResponse.builder().status(false).detail("consumer", "stopped: " + failure.join()).build()
+                : HealthCheckResponse.builder().status(true).build();
+    }
+
+    private void deliveriesFailed() {
+        heartbeat.close();
+        for (ClientSession s : sessions.all()) {
+            s.close(ChatEndpoint.CLOSE_TRY_AGAIN, "try again");
+        }
+    }
+
+    /** Completes with the cause when the delivery consumer has died: the edge delivers nothing any more. */
+    public CompletableFuture<Throwable> failure() {
+        return failure;
     }
 
     /**
