@@ -24,7 +24,7 @@ import io.pipechat.edge.push.PushSubscriptions;
 import io.pipechat.edge.session.ChatEndpoint;
 import io.pipechat.edge.session.ClientSession;
 import io.pipechat.edge.session.Sessions;
-import io.pipechat.protocol.auth.Hs256Tokens;
+import io.pipechat.protocol.auth.TokenVerifier;
 import io.pipechat.protocol.auth.InvalidTokenException;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
@@ -103,7 +103,7 @@ public final class Edge implements AutoCloseable {
         long epoch = System.currentTimeMillis();
         Sessions sessions = new Sessions();
         EdgeMetrics metrics = new EdgeMetrics(edge.partition(), sessions);
-        Hs256Tokens tokens = new Hs256Tokens(edge.tokenSecret());
+        TokenVerifier tokens = edge.tokens().verifier();
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
                 Thread.ofPlatform().name("edge-" + edge.partition() + "-timers").daemon().factory());
         // Every session has two timers (token expiry, end of flush) that are mostly cancelled: drop those at once.
@@ -138,7 +138,9 @@ public final class Edge implements AutoCloseable {
                         config.get("push.vapid-public-key").asString().asOptional()));
             });
             if (edge.devMode()) {
-                routing.register("/v1/dev/token", new DevTokenService(tokens, edge.devTokenTtl()));
+                edge.tokens().hs256().ifPresentOrElse(
+                        hs256 -> routing.register("/v1/dev/token", new DevTokenService(hs256, edge.devTokenTtl())),
+                        () -> LOG.warn("development mode without edge.token.secret: no /v1/dev/token"));
             }
             moreRoutes.accept(routing);
         });
@@ -173,7 +175,7 @@ public final class Edge implements AutoCloseable {
      * A {@code GET /v1/ws} that was not upgraded: the token was missing or bad (401, before any
      * upgrade, as PROTOCOL.md requires), or it was not a WebSocket request.
      */
-    private static void refuseWithoutUpgrade(Hs256Tokens tokens, ServerRequest req, ServerResponse res) {
+    private static void refuseWithoutUpgrade(TokenVerifier tokens, ServerRequest req, ServerResponse res) {
         var token = BearerTokens.find(req.headers(), req.query());
         if (token.isEmpty()) {
             Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", "missing bearer token");

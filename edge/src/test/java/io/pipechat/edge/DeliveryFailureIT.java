@@ -144,13 +144,10 @@ class DeliveryFailureIT {
 
     private static String sessionOpened(EmbeddedKafka kafka, Topics topics, String user) {
         var de = JsonSerde.deserializer(UserEvent.class);
-        for (byte[] value : readAll(kafka, topics.userEvents(), Duration.ofSeconds(10), v -> {
-            UserEvent e = de.deserialize("t", v);
-            return e instanceof UserEvent.SessionOpened o && o.user().equals(user);
-        })) {
-            return ((UserEvent.SessionOpened) de.deserialize("t", value)).session();
-        }
-        throw new AssertionError("no session opened for " + user);
+        List<byte[]> opened = await().atMost(Duration.ofSeconds(10)).until(() -> readAll(kafka, topics.userEvents(),
+                Duration.ofSeconds(5), v -> de.deserialize("t", v) instanceof UserEvent.SessionOpened o
+                        && o.user().equals(user)), found -> !found.isEmpty());
+        return ((UserEvent.SessionOpened) de.deserialize("t", opened.getLast())).session();
     }
 
     private static List<EdgeHeartbeat> heartbeats(EmbeddedKafka kafka, Topics topics, Duration atMost) {
