@@ -1,7 +1,9 @@
 package io.pipechat.edge;
 
 import io.helidon.config.Config;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.HttpRouting;
@@ -19,6 +21,7 @@ import io.pipechat.edge.delivery.EventPublisher;
 import io.pipechat.edge.delivery.Heartbeat;
 import io.pipechat.edge.groups.GroupService;
 import io.pipechat.edge.groups.GroupStore;
+import io.pipechat.edge.push.PushEndpoints;
 import io.pipechat.edge.push.PushService;
 import io.pipechat.edge.push.PushSubscriptions;
 import io.pipechat.edge.session.ChatEndpoint;
@@ -29,6 +32,7 @@ import io.pipechat.protocol.auth.InvalidTokenException;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.observe.health.HealthObserver;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -131,11 +135,16 @@ public final class Edge implements AutoCloseable {
                 .location("web").context("/").welcome("index.html"))));
         builder.routing(routing -> {
             routing.get("/v1/ws", (req, res) -> refuseWithoutUpgrade(tokens, req, res));
+            for (String api : List.of("/v1/groups", "/v1/push", "/v1/dev")) {
+                routing.any(api, limitBody(edge.maxBodyBytes())).any(api + "/*", limitBody(edge.maxBodyBytes()));
+            }
             database.ifPresent(db -> {
                 routing.register("/v1/groups", new GroupService(
                         new GroupStore(db.dataSource(), config.get("groups.max-members").asInt().orElse(1024)), tokens));
                 routing.register("/v1/push", new PushService(new PushSubscriptions(db.dataSource()), tokens,
-                        config.get("push.vapid-public-key").asString().asOptional()));
+                        config.get("push.vapid-public-key").asString().asOptional(),
+                        PushEndpoints.of(config.get("push.allowed-hosts").asString().orElse(PushEndpoints.DEFAULT_HOSTS),
+                                edge.devMode())));
             });
             if (edge.devMode()) {
                 edge.tokens().hs256().ifPresentOrElse(
@@ -169,6 +178,23 @@ public final class Edge implements AutoCloseable {
     /** Completes with the cause when the delivery consumer has died: the edge delivers nothing any more. */
     public CompletableFuture<Throwable> failure() {
         return failure;
+    }
+
+    /**
+     * Refuses a request body of the edge's own API above {@code max} bytes with 413 before it is read,
+     * and one of unknown length (chunked) with 411: the handlers read bodies whole.
+     */
+    private static Handler limitBody(int max) {
+        return (req, res) -> {
+            var length = req.headers().contentLength();
+            if (length.isPresent() && length.getAsLong() > max) {
+                Errors.send(res, Status.REQUEST_ENTITY_TOO_LARGE_413, "too_large", "request bodies are limited to " + max + " bytes");
+            } else if (length.isEmpty() && req.headers().contains(HeaderNames.TRANSFER_ENCODING)) {
+                Errors.send(res, Status.LENGTH_REQUIRED_411, "bad_request", "a Content-Length is required");
+            } else {
+                res.next();
+            }
+        };
     }
 
     /**

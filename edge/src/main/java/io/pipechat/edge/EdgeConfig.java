@@ -27,10 +27,13 @@ import java.util.Map;
  * @param flushTimeout      how long a new session waits for the router's end-of-flush marker before it
  *                          is closed with 1013 (the router may be taking over the user; the client
  *                          reconnects)
+ * @param allowedOrigins    web origins that may open {@code /v1/ws}, comma-separated; empty: the edge's own
+ * @param maxBodyBytes      largest request body of the edge's HTTP API (413 above it)
  */
 public record EdgeConfig(int partition, String bootstrapServers, Topics topics, TokenConfig tokens, boolean devMode,
                          Duration devTokenTtl, int maxFrameBytes, Duration heartbeatInterval, double framesPerSecond,
-                         int frameBurst, int outboundQueue, Duration flushTimeout) {
+                         int frameBurst, int outboundQueue, Duration flushTimeout, String allowedOrigins,
+                         int maxBodyBytes) {
 
     public static EdgeConfig from(Config config) {
         Config edge = config.get("edge");
@@ -51,7 +54,9 @@ public record EdgeConfig(int partition, String bootstrapServers, Topics topics, 
                 edge.get("rate.frames-per-second").asDouble().orElse(50.0),
                 edge.get("rate.burst").asInt().orElse(200),
                 edge.get("outbound-queue").asInt().orElse(4096),
-                edge.get("flush-timeout").as(Duration.class).orElse(Duration.ofSeconds(15)));
+                edge.get("flush-timeout").as(Duration.class).orElse(Duration.ofSeconds(15)),
+                edge.get("allowed-origins").asString().orElse(""),
+                edge.get("http.max-body-bytes").asInt().orElse(64 * 1024));
     }
 
     /** The configuration keys that name these topics, for building a configuration in code. */

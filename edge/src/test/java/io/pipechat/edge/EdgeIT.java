@@ -94,6 +94,21 @@ class EdgeIT {
     }
 
     @Test
+    void refusesPagesOfOtherOriginsBeforeTheUpgrade() {
+        String token = "Bearer " + ChatClient.devToken(base, "olga");
+        assertThat(TestEdges.upgradeStatus(base, Map.of("Authorization", token, "Origin", base))).isEqualTo(101);
+        assertThat(TestEdges.upgradeStatus(base, Map.of("Authorization", token))).as("no Origin: not a browser").isEqualTo(101);
+        assertThat(TestEdges.upgradeStatus(base, Map.of("Authorization", token, "Origin", "https://evil.example")))
+                .isEqualTo(403);
+    }
+
+    @Test
+    void limitsTheBodiesOfItsHttpApi() {
+        String huge = "{\"user\":\"" + "x".repeat(100_000) + "\"}";
+        assertThat(TestEdges.call(base, null, "POST", "/v1/dev/token", huge).statusCode()).isEqualTo(413);
+    }
+
+    @Test
     void writesSendToUserEventsKeyedByRecipientWithSenderFromTokenThenAnswersSent() {
         String id = "m-" + UUID.randomUUID();
         try (ChatClient alice = connect("alice")) {

@@ -49,7 +49,12 @@ public final class ChatEndpoint implements WsListener {
 
     /** What every connection of one edge shares. */
     public record Context(EdgeConfig config, long epoch, TokenVerifier tokens, EventPublisher publisher,
-                          Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers) {
+                          Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers, Origins origins) {
+        public Context(EdgeConfig config, long epoch, TokenVerifier tokens, EventPublisher publisher,
+                       Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers) {
+            this(config, epoch, tokens, publisher, sessions, metrics, timers, Origins.of(config.allowedOrigins()));
+        }
+
         int edge() {
             return config.partition();
         }
@@ -74,11 +79,15 @@ public final class ChatEndpoint implements WsListener {
     }
 
     /**
-     * Refuses a missing, forged or expired token with 401 and a bad device with 400, before the
-     * upgrade. (A {@code WsUpgradeException} would make Helidon answer 400 for all of them.)
+     * Refuses a page of another origin with 403 ({@link Origins}), a missing, forged or expired token
+     * with 401 and a bad device with 400, before the upgrade. (A {@code WsUpgradeException} would make
+     * Helidon answer 400 for all of them.)
      */
     @Override
     public java.util.Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) {
+        if (!ctx.origins().allows(headers)) {
+            throw refuse(Status.FORBIDDEN_403, "origin not allowed");
+        }
         String raw = BearerTokens.find(headers, prologue.query())
                 .orElseThrow(() -> refuse(Status.UNAUTHORIZED_401, "missing bearer token"));
         try {
