@@ -37,6 +37,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -117,6 +118,18 @@ public final class Edge implements AutoCloseable {
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
         DeliveryConsumer deliveries = new DeliveryConsumer(edge.bootstrapServers(), edge.topics().deliveries(),
                 edge.partition(), sessions, metrics, failure::complete);
+        long writeTimeout = edge.writeTimeout().toNanos();
+        // A socket whose peer stopped reading blocks its writer; drop it rather than hold it and its queue.
+        timers.scheduleWithFixedDelay(() -> {
+            long now = System.nanoTime();
+            for (ClientSession s : sessions.all()) {
+                if (s.writeStuck(now, writeTimeout)) {
+                    LOG.info("dropping session {} of {}: a write blocked for more than {}", s.id(), s.user(),
+                            edge.writeTimeout());
+                    s.abort();
+                }
+            }
+        }, 1, 1, TimeUnit.SECONDS);
         Heartbeat heartbeat = new Heartbeat(edge.partition(), epoch, publisher, timers, edge.heartbeatInterval());
 
         Optional<Database> database = Database.start(config);

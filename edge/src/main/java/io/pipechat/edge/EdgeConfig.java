@@ -29,11 +29,14 @@ import java.util.Map;
  *                          reconnects)
  * @param allowedOrigins    web origins that may open {@code /v1/ws}, comma-separated; empty: the edge's own
  * @param maxBodyBytes      largest request body of the edge's HTTP API (413 above it)
+ * @param outboundQueueChars characters queued for one slow socket before it is dropped (like outboundQueue)
+ * @param writeTimeout      longest one write to a socket may block before the socket is dropped
+ * @param maxConnectionsPerUser sessions of one user on this edge (the next is refused with 429)
  */
 public record EdgeConfig(int partition, String bootstrapServers, Topics topics, TokenConfig tokens, boolean devMode,
                          Duration devTokenTtl, int maxFrameBytes, Duration heartbeatInterval, double framesPerSecond,
                          int frameBurst, int outboundQueue, Duration flushTimeout, String allowedOrigins,
-                         int maxBodyBytes) {
+                         int maxBodyBytes, long outboundQueueChars, Duration writeTimeout, int maxConnectionsPerUser) {
 
     public static EdgeConfig from(Config config) {
         Config edge = config.get("edge");
@@ -56,7 +59,10 @@ public record EdgeConfig(int partition, String bootstrapServers, Topics topics, 
                 edge.get("outbound-queue").asInt().orElse(4096),
                 edge.get("flush-timeout").as(Duration.class).orElse(Duration.ofSeconds(15)),
                 edge.get("allowed-origins").asString().orElse(""),
-                edge.get("http.max-body-bytes").asInt().orElse(64 * 1024));
+                edge.get("http.max-body-bytes").asInt().orElse(64 * 1024),
+                edge.get("outbound-queue-chars").asLong().orElse(4L * 1024 * 1024),
+                edge.get("write-timeout").as(Duration.class).orElse(Duration.ofSeconds(20)),
+                edge.get("max-connections-per-user").asInt().orElse(10));
     }
 
     /** The configuration keys that name these topics, for building a configuration in code. */

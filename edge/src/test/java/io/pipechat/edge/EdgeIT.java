@@ -60,6 +60,7 @@ class EdgeIT {
         settings.put("edge.rate.burst", "40");
         // No router here: the tests that need the end-of-flush marker write it themselves.
         settings.put("edge.flush-timeout", "PT60S");
+        settings.put("edge.max-connections-per-user", "3");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
     }
@@ -100,6 +101,19 @@ class EdgeIT {
         assertThat(TestEdges.upgradeStatus(base, Map.of("Authorization", token))).as("no Origin: not a browser").isEqualTo(101);
         assertThat(TestEdges.upgradeStatus(base, Map.of("Authorization", token, "Origin", "https://evil.example")))
                 .isEqualTo(403);
+    }
+
+    @Test
+    void refusesMoreConnectionsOfOneUserThanTheCapBeforeTheUpgrade() {
+        String token = ChatClient.devToken(base, "pat");
+        try (ChatClient a = ChatClient.connect(base, token, "a"); ChatClient b = ChatClient.connect(base, token, "b");
+             ChatClient c = ChatClient.connect(base, token, "c")) {
+            Map<String, String> auth = Map.of("Authorization", "Bearer " + token);
+            assertThat(TestEdges.upgradeStatus(base, "?device=d", auth)).isEqualTo(429);
+            assertThat(TestEdges.upgradeStatus(base, "?device=a", auth)).as("a device replacing itself").isEqualTo(101);
+            assertThat(TestEdges.upgradeStatus(base, "?device=d", Map.of("Authorization",
+                    "Bearer " + ChatClient.devToken(base, "quin")))).as("other users").isEqualTo(101);
+        }
     }
 
     @Test
@@ -175,6 +189,29 @@ class EdgeIT {
             calm.send("{\"type\":\"ping\",\"ts\":1}");
             assertThat(calm.next("pong").get("ts").asLong()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void countsBinaryFramesAgainstTheRateLimitToo() throws Exception {
+        var closed = new java.util.concurrent.CompletableFuture<Integer>();
+        var ws = HttpClient.newHttpClient().newWebSocketBuilder()
+                .header("Authorization", "Bearer " + ChatClient.devToken(base, "binny"))
+                .buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/v1/ws"), new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String reason) {
+                        closed.complete(code);
+                        return null;
+                    }
+                }).get(20, java.util.concurrent.TimeUnit.SECONDS);
+        for (int i = 0; i < 100 && !closed.isDone(); i++) {
+            try {
+                ws.sendBinary(java.nio.ByteBuffer.wrap(new byte[] {1}), true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException closedAlready) {
+                break;
+            }
+        }
+        assertThat(closed.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(4429);
+        ws.abort();
     }
 
     @Test

@@ -65,10 +65,15 @@ final class TestEdges {
 
     /** The status of a WebSocket upgrade of {@code /v1/ws} with these headers: 101, or the refusal's. */
     static int upgradeStatus(String base, Map<String, String> headers) {
+        return upgradeStatus(base, "", headers);
+    }
+
+    /** The same, with a query ({@code "?device=x"}). */
+    static int upgradeStatus(String base, String query, Map<String, String> headers) {
         WebSocket.Builder b = HTTP.newWebSocketBuilder();
         headers.forEach(b::header);
         try {
-            b.buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/v1/ws"), new WebSocket.Listener() { })
+            b.buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/v1/ws" + query), new WebSocket.Listener() { })
                     .get(20, TimeUnit.SECONDS).abort();
             return 101;
         } catch (ExecutionException e) {

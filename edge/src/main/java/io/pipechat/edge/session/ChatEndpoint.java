@@ -99,6 +99,12 @@ public final class ChatEndpoint implements WsListener {
         if (!Ids.isDevice(device)) {
             throw refuse(Status.BAD_REQUEST_400, "bad device: 1-64 characters of [A-Za-z0-9._-]");
         }
+        // A device connecting again replaces its session, so it does not count against the cap.
+        long others = ctx.sessions().of(token.user()).stream().filter(s -> !s.device().equals(device)).count();
+        if (others >= ctx.config().maxConnectionsPerUser()) {
+            throw refuse(Status.TOO_MANY_REQUESTS_429, "too many connections of this user ("
+                    + ctx.config().maxConnectionsPerUser() + ")");
+        }
         return java.util.Optional.empty();
     }
 
@@ -115,7 +121,8 @@ public final class ChatEndpoint implements WsListener {
     @Override
     public void onOpen(WsSession ws) {
         String id = UUID.randomUUID().toString();
-        session = new ClientSession(id, token.user(), device, ws, ctx.config().outboundQueue(), ctx.metrics()::frameOut);
+        session = new ClientSession(id, token.user(), device, ws, ctx.config().outboundQueue(),
+                ctx.config().outboundQueueChars(), ctx.metrics()::frameOut, this::ended);
         rate = new FrameRate(ctx.config().framesPerSecond(), ctx.config().frameBurst());
         ctx.sessions().register(session).ifPresent(old -> old.close(CLOSE_REPLACED, "connected elsewhere"));
         long now = System.currentTimeMillis();
@@ -141,6 +148,11 @@ public final class ChatEndpoint implements WsListener {
 
     @Override
     public void onMessage(WsSession ws, String text, boolean last) {
+        // Every fragment counts: a client must not escape the limit by splitting frames.
+        if (!rate.tryAcquire()) {
+            session.close(CLOSE_RATE_LIMITED, "too many frames");
+            return;
+        }
         if (!oversize) {
             if (fragments.length() + text.length() > ctx.maxFrameBytes()) {
                 oversize = true;
@@ -154,10 +166,6 @@ public final class ChatEndpoint implements WsListener {
             return;
         }
         ctx.metrics().frameIn();
-        if (!rate.tryAcquire()) {
-            session.close(CLOSE_RATE_LIMITED, "too many frames");
-            return;
-        }
         if (oversize) {
             oversize = false;
             reject(ErrorCode.TOO_LARGE, "frame larger than " + ctx.maxFrameBytes() + " bytes", null);
@@ -176,6 +184,10 @@ public final class ChatEndpoint implements WsListener {
 
     @Override
     public void onMessage(WsSession ws, io.helidon.common.buffers.BufferData buffer, boolean last) {
+        if (!rate.tryAcquire()) {
+            session.close(CLOSE_RATE_LIMITED, "too many frames");
+            return;
+        }
         if (last) {
             reject(ErrorCode.BAD_REQUEST, "frames are JSON text, not binary", null);
         }
@@ -225,7 +237,8 @@ public final class ChatEndpoint implements WsListener {
         session.send(new ServerFrame.Error(code, message, id));
     }
 
-    private void ended() {
+    /** Once per session: on close, on error, or when the watchdog aborted it. */
+    private synchronized void ended() {
         if (session == null) {
             return;
         }
