@@ -32,11 +32,14 @@ import java.util.Map;
  * @param outboundQueueChars characters queued for one slow socket before it is dropped (like outboundQueue)
  * @param writeTimeout      longest one write to a socket may block before the socket is dropped
  * @param maxConnectionsPerUser sessions of one user on this edge (the next is refused with 429)
+ * @param userSendsPerSecond sustained {@code send} rate of one user over all their connections here
+ * @param userSendBurst     sends one user may make at once above that rate
  */
 public record EdgeConfig(int partition, String bootstrapServers, Topics topics, TokenConfig tokens, boolean devMode,
                          Duration devTokenTtl, int maxFrameBytes, Duration heartbeatInterval, double framesPerSecond,
                          int frameBurst, int outboundQueue, Duration flushTimeout, String allowedOrigins,
-                         int maxBodyBytes, long outboundQueueChars, Duration writeTimeout, int maxConnectionsPerUser) {
+                         int maxBodyBytes, long outboundQueueChars, Duration writeTimeout, int maxConnectionsPerUser,
+                         double userSendsPerSecond, int userSendBurst) {
 
     public static EdgeConfig from(Config config) {
         Config edge = config.get("edge");
@@ -62,7 +65,9 @@ public record EdgeConfig(int partition, String bootstrapServers, Topics topics, 
                 edge.get("http.max-body-bytes").asInt().orElse(64 * 1024),
                 edge.get("outbound-queue-chars").asLong().orElse(4L * 1024 * 1024),
                 edge.get("write-timeout").as(Duration.class).orElse(Duration.ofSeconds(20)),
-                edge.get("max-connections-per-user").asInt().orElse(10));
+                edge.get("max-connections-per-user").asInt().orElse(10),
+                edge.get("rate.user-sends-per-second").asDouble().orElse(20.0),
+                edge.get("rate.user-send-burst").asInt().orElse(100));
     }
 
     /** The configuration keys that name these topics, for building a configuration in code. */

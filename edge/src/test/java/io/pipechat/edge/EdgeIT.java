@@ -61,6 +61,8 @@ class EdgeIT {
         // No router here: the tests that need the end-of-flush marker write it themselves.
         settings.put("edge.flush-timeout", "PT60S");
         settings.put("edge.max-connections-per-user", "3");
+        settings.put("edge.rate.user-sends-per-second", "1");
+        settings.put("edge.rate.user-send-burst", "5");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
     }
@@ -113,6 +115,30 @@ class EdgeIT {
             assertThat(TestEdges.upgradeStatus(base, "?device=a", auth)).as("a device replacing itself").isEqualTo(101);
             assertThat(TestEdges.upgradeStatus(base, "?device=d", Map.of("Authorization",
                     "Bearer " + ChatClient.devToken(base, "quin")))).as("other users").isEqualTo(101);
+        }
+    }
+
+    @Test
+    void sharesOneSendBucketAmongAllConnectionsOfAUser() {
+        try (ChatClient a = connect("sid", "a"); ChatClient b = connect("sid", "b")) {
+            for (int i = 0; i < 5; i++) {
+                a.sendTo("bob", "sid-a-" + i, "hi");
+                b.sendTo("bob", "sid-b-" + i, "hi");
+            }
+            long limited = 0;
+            for (ChatClient c : List.of(a, b)) {
+                for (int i = 0; i < 5; i++) {
+                    JsonNode reply = c.next();
+                    if ("error".equals(reply.path("type").asText())) {
+                        assertThat(reply.get("code").asText()).isEqualTo("rate_limited");
+                        limited++;
+                    } else {
+                        assertThat(reply.get("type").asText()).isEqualTo("sent");
+                    }
+                }
+            }
+            // 10 sends against a burst of 5 at 1/s: some are refused, whichever connection made them.
+            assertThat(limited).isPositive();
         }
     }
 

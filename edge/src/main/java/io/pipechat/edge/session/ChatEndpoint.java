@@ -49,10 +49,12 @@ public final class ChatEndpoint implements WsListener {
 
     /** What every connection of one edge shares. */
     public record Context(EdgeConfig config, long epoch, TokenVerifier tokens, EventPublisher publisher,
-                          Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers, Origins origins) {
+                          Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers, Origins origins,
+                          SendRates sendRates) {
         public Context(EdgeConfig config, long epoch, TokenVerifier tokens, EventPublisher publisher,
                        Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers) {
-            this(config, epoch, tokens, publisher, sessions, metrics, timers, Origins.of(config.allowedOrigins()));
+            this(config, epoch, tokens, publisher, sessions, metrics, timers, Origins.of(config.allowedOrigins()),
+                    new SendRates(config.userSendsPerSecond(), config.userSendBurst()));
         }
 
         int edge() {
@@ -209,6 +211,10 @@ public final class ChatEndpoint implements WsListener {
         long now = System.currentTimeMillis();
         switch (frame) {
             case ClientFrame.Send s -> {
+                if (!ctx.sendRates().tryAcquire(me)) {
+                    reject(ErrorCode.RATE_LIMITED, "too many messages; send again later", s.id());
+                    return;
+                }
                 var written = switch (s.to()) {
                     case Address.User u -> ctx.publisher().publish(
                             new UserEvent.Message(u.user(), me, s.id(), s.to(), now, s.body(), s.media()));
@@ -250,6 +256,9 @@ public final class ChatEndpoint implements WsListener {
         }
         session.terminate();
         ctx.sessions().remove(session);
+        if (ctx.sessions().of(session.user()).isEmpty()) {
+            ctx.sendRates().forget(session.user());
+        }
         // Also when a newer session of the same device replaced this one: the router drops only this id.
         ctx.publisher().publish(new UserEvent.SessionClosed(session.user(), session.device(), session.id(),
                 ctx.edge(), ctx.epoch(), System.currentTimeMillis()));
