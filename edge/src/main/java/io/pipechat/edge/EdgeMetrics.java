@@ -52,6 +52,7 @@ public final class EdgeMetrics implements AutoCloseable {
     private final Counter framesOut;
     private final Counter badFrames;
     private final Counter deliveries;
+    private final Counter deliveriesSkipped;
     private final Counter produceFailures;
     private final Timer produceLatency;
 
@@ -69,6 +70,8 @@ public final class EdgeMetrics implements AutoCloseable {
                 .description("client frames answered with an error frame"));
         deliveries = registry.getOrCreate(Counter.builder("pipechat.edge.deliveries").tags(tags)
                 .description("records consumed from this edge's partition of chat.deliveries"));
+        deliveriesSkipped = registry.getOrCreate(Counter.builder("pipechat.edge.deliveries.skipped").tags(tags)
+                .description("records of chat.deliveries skipped: unreadable, without a user, or failing to dispatch"));
         produceFailures = registry.getOrCreate(Counter.builder("pipechat.edge.produce.failures").tags(tags));
         produceLatency = registry.getOrCreate(Timer.builder("pipechat.edge.produce.latency").tags(tags)
                 .description("time from send to Kafka's acknowledgement"));
@@ -116,6 +119,10 @@ public final class EdgeMetrics implements AutoCloseable {
 
     public void delivery() {
         deliveries.increment();
+    }
+
+    public void deliverySkipped() {
+        deliveriesSkipped.increment();
     }
 
     public void produced(long nanos) {

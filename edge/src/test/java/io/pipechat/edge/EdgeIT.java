@@ -58,6 +58,11 @@ class EdgeIT {
         settings.put("edge.token.secret", SECRET);
         settings.put("edge.rate.frames-per-second", "10");
         settings.put("edge.rate.burst", "40");
+        // No router here: the tests that need the end-of-flush marker write it themselves.
+        settings.put("edge.flush-timeout", "PT60S");
+        settings.put("edge.max-connections-per-user", "3");
+        settings.put("edge.rate.user-sends-per-second", "1");
+        settings.put("edge.rate.user-send-burst", "5");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
     }
@@ -89,6 +94,58 @@ class EdgeIT {
         assertThat(ChatClient.refusedStatus(base, "Bearer " + past.issue("alice", Duration.ofHours(1)))).isEqualTo(401);
         assertThat(ChatClient.refusedStatus(base, "Bearer " + new Hs256Tokens(SECRET).issue("alice", Duration.ofHours(1))))
                 .isEqualTo(101);
+    }
+
+    @Test
+    void refusesPagesOfOtherOriginsBeforeTheUpgrade() {
+        String token = "Bearer " + ChatClient.devToken(base, "olga");
+        assertThat(TestEdges.upgradeStatus(base, Map.of("Authorization", token, "Origin", base))).isEqualTo(101);
+        assertThat(TestEdges.upgradeStatus(base, Map.of("Authorization", token))).as("no Origin: not a browser").isEqualTo(101);
+        assertThat(TestEdges.upgradeStatus(base, Map.of("Authorization", token, "Origin", "https://evil.example")))
+                .isEqualTo(403);
+    }
+
+    @Test
+    void refusesMoreConnectionsOfOneUserThanTheCapBeforeTheUpgrade() {
+        String token = ChatClient.devToken(base, "pat");
+        try (ChatClient a = ChatClient.connect(base, token, "a"); ChatClient b = ChatClient.connect(base, token, "b");
+             ChatClient c = ChatClient.connect(base, token, "c")) {
+            Map<String, String> auth = Map.of("Authorization", "Bearer " + token);
+            assertThat(TestEdges.upgradeStatus(base, "?device=d", auth)).isEqualTo(429);
+            assertThat(TestEdges.upgradeStatus(base, "?device=a", auth)).as("a device replacing itself").isEqualTo(101);
+            assertThat(TestEdges.upgradeStatus(base, "?device=d", Map.of("Authorization",
+                    "Bearer " + ChatClient.devToken(base, "quin")))).as("other users").isEqualTo(101);
+        }
+    }
+
+    @Test
+    void sharesOneSendBucketAmongAllConnectionsOfAUser() {
+        try (ChatClient a = connect("sid", "a"); ChatClient b = connect("sid", "b")) {
+            for (int i = 0; i < 5; i++) {
+                a.sendTo("bob", "sid-a-" + i, "hi");
+                b.sendTo("bob", "sid-b-" + i, "hi");
+            }
+            long limited = 0;
+            for (ChatClient c : List.of(a, b)) {
+                for (int i = 0; i < 5; i++) {
+                    JsonNode reply = c.next();
+                    if ("error".equals(reply.path("type").asText())) {
+                        assertThat(reply.get("code").asText()).isEqualTo("rate_limited");
+                        limited++;
+                    } else {
+                        assertThat(reply.get("type").asText()).isEqualTo("sent");
+                    }
+                }
+            }
+            // 10 sends against a burst of 5 at 1/s: some are refused, whichever connection made them.
+            assertThat(limited).isPositive();
+        }
+    }
+
+    @Test
+    void limitsTheBodiesOfItsHttpApi() {
+        String huge = "{\"user\":\"" + "x".repeat(100_000) + "\"}";
+        assertThat(TestEdges.call(base, null, "POST", "/v1/dev/token", huge).statusCode()).isEqualTo(413);
     }
 
     @Test
@@ -161,8 +218,33 @@ class EdgeIT {
     }
 
     @Test
+    void countsBinaryFramesAgainstTheRateLimitToo() throws Exception {
+        var closed = new java.util.concurrent.CompletableFuture<Integer>();
+        var ws = HttpClient.newHttpClient().newWebSocketBuilder()
+                .header("Authorization", "Bearer " + ChatClient.devToken(base, "binny"))
+                .buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/v1/ws"), new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w, int code, String reason) {
+                        closed.complete(code);
+                        return null;
+                    }
+                }).get(20, java.util.concurrent.TimeUnit.SECONDS);
+        for (int i = 0; i < 100 && !closed.isDone(); i++) {
+            try {
+                ws.sendBinary(java.nio.ByteBuffer.wrap(new byte[] {1}), true).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException closedAlready) {
+                break;
+            }
+        }
+        assertThat(closed.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(4429);
+        ws.abort();
+    }
+
+    @Test
     void pushesRecordsOfItsOwnDeliveryPartitionOnly() {
         try (ChatClient dave = connect("dave"); var producer = producer()) {
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "dave",
+                    new Delivery.Flushed("dave", sessionOf("dave", "default"))));
             ServerFrame.Msg other = new ServerFrame.Msg(1, "elsewhere", "x", Address.user("dave"), 1, "not for edge 0", null);
             ServerFrame.Msg mine = new ServerFrame.Msg(2, "here", "x", Address.user("dave"), 1, "for edge 0", null);
             producer.send(new ProducerRecord<>(topics.deliveries(), 1, "dave", new Delivery.Frame("dave", null, other)));
@@ -173,6 +255,65 @@ class EdgeIT {
             assertThat(msg.get("seq").asLong()).isEqualTo(2);
             assertThat(dave.drain("msg", Duration.ofMillis(500))).isEmpty();
         }
+    }
+
+    /**
+     * Issue 15: a live frame written for all of the user's sessions while a new session's flush is on
+     * its way must not reach the new session before its flush (the client would drop the flush as
+     * duplicates of a higher seq it has seen, and ack over the gap).
+     */
+    @Test
+    void aNewSessionSeesItsMailboxFlushBeforeLiveFramesWrittenMeanwhile() {
+        try (ChatClient ivy = connect("ivy"); var producer = producer()) {
+            String session = sessionOf("ivy", "default");
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", null, msg("ivy", 79))));
+            for (long seq = 1; seq <= 3; seq++) {
+                producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", session, msg("ivy", seq))));
+            }
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Flushed("ivy", session)));
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", null, msg("ivy", 80))));
+            producer.flush();
+            assertThat(ivy.next("msg", 4)).extracting(m -> m.get("seq").asLong()).containsExactly(1L, 2L, 3L, 80L);
+        }
+    }
+
+    @Test
+    void closesASessionWhoseFlushDoesNotEndInTimeWith1013() {
+        // Own topics and a partition no other edge of this JVM uses: its heartbeats and meters stay apart.
+        int partition = 4;
+        Topics own = KafkaExtension.uniqueTopics();
+        kafka.createTopics(own, 1, partition + 1);
+        Map<String, String> settings = TestEdges.settings(kafka, own);
+        settings.put("edge.partition", Integer.toString(partition));
+        settings.put("edge.flush-timeout", "PT5S");
+        try (Edge impatient = Edge.start(Edge.config(settings)); var producer = producer()) {
+            String impatientBase = "http://127.0.0.1:" + impatient.port();
+            try (ChatClient flushed = ChatClient.connect(impatientBase, ChatClient.devToken(impatientBase, "jo"), "default")) {
+                String session = ((UserEvent.SessionOpened) readAll(own.userEvents(),
+                        e -> e instanceof UserEvent.SessionOpened o && o.user().equals("jo"), 1).getLast()).session();
+                producer.send(new ProducerRecord<>(own.deliveries(), partition, "jo", new Delivery.Flushed("jo", session)));
+                producer.send(new ProducerRecord<>(own.deliveries(), partition, "jo", new Delivery.Frame("jo", null, msg("jo", 1))));
+                producer.flush();
+                assertThat(flushed.next("msg").get("seq").asLong()).as("the marker arrived").isEqualTo(1);
+                try (ChatClient waiting = ChatClient.connect(impatientBase, ChatClient.devToken(impatientBase, "kim"), "default")) {
+                    assertThat(waiting.closeCode()).isEqualTo(1013);
+                }
+                // jo connected first, so its deadline has passed as well: the marker kept it open.
+                flushed.send("{\"type\":\"ping\",\"ts\":5}");
+                assertThat(flushed.next("pong").get("ts").asLong()).isEqualTo(5);
+                assertThat(flushed.isClosed()).isFalse();
+            }
+        }
+    }
+
+    private static ServerFrame.Msg msg(String user, long seq) {
+        return new ServerFrame.Msg(seq, "m" + seq, "x", Address.user(user), 1, "message " + seq, null);
+    }
+
+    /** The id of the user's session on that device, from its session-opened event. */
+    private static String sessionOf(String user, String device) {
+        return ((UserEvent.SessionOpened) readAll(topics.userEvents(), e -> e instanceof UserEvent.SessionOpened o
+                && o.user().equals(user) && o.device().equals(device), 1).getLast()).session();
     }
 
     @Test

@@ -143,4 +143,16 @@ class GroupApiIT {
             throw new IllegalStateException(e);
         }
     }
+
+    @Test
+    void takesTheTokenFromTheAuthorizationHeaderOnlyAndLimitsBodies() throws Exception {
+        String token = io.pipechat.embedded.testing.ChatClient.devToken(base, "ola");
+        HttpResponse<String> inQuery = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/groups?access_token=" + token))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(inQuery.statusCode()).as("access_token is for /v1/ws only").isEqualTo(401);
+        assertThat(call("ola", "GET", "/v1/groups", null).status()).isEqualTo(200);
+
+        String huge = Json.write(Map.of("name", "x".repeat(100_000), "members", List.of()));
+        assertThat(call("ola", "POST", "/v1/groups", huge).status()).isEqualTo(413);
+    }
 }

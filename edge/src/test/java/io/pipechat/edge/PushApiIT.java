@@ -37,6 +37,7 @@ class PushApiIT {
         String database = MariaDbExtension.uniqueDatabase(db);
         Map<String, String> settings = TestEdges.settings(kafka, topics, db, database);
         settings.put("push.vapid-public-key", "BPublicKeyForTests");
+        settings.put("push.allowed-hosts", "push.example,*.push.apple.com");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
         ds = new com.zaxxer.hikari.HikariDataSource();
@@ -72,12 +73,24 @@ class PushApiIT {
     }
 
     @Test
-    void theSameBrowserSignedInAsAnotherUserMovesTheSubscription() throws Exception {
+    void anotherUserCannotTakeOverAnEndpoint() throws Exception {
         String endpoint = "https://push.example/send/shared";
         assertThat(call("rae", "POST", "/v1/push/subscriptions", subscription(endpoint))).isEqualTo(201);
+        assertThat(call("sam", "POST", "/v1/push/subscriptions", subscription(endpoint))).isEqualTo(409);
+        assertThat(store.count("rae")).isEqualTo(1);
+        assertThat(store.count("sam")).isZero();
+        // Once its user removed it, the browser may be registered by whoever signs in there.
+        assertThat(call("rae", "DELETE", "/v1/push/subscriptions", "{\"endpoint\":\"" + endpoint + "\"}")).isEqualTo(204);
         assertThat(call("sam", "POST", "/v1/push/subscriptions", subscription(endpoint))).isEqualTo(201);
-        assertThat(store.count("rae")).isZero();
-        assertThat(store.count("sam")).isEqualTo(1);
+    }
+
+    @Test
+    void acceptsHttpsEndpointsOfTheAllowedPushServicesOnly() throws Exception {
+        assertThat(call("val", "POST", "/v1/push/subscriptions", subscription("https://web.push.apple.com.evil.example/x"))).isEqualTo(400);
+        assertThat(call("val", "POST", "/v1/push/subscriptions", subscription("https://169.254.169.254/latest/meta-data"))).isEqualTo(400);
+        assertThat(call("val", "POST", "/v1/push/subscriptions", subscription("https://internal.example/x"))).isEqualTo(400);
+        assertThat(call("val", "POST", "/v1/push/subscriptions", subscription("http://eu.push.apple.com/x"))).isEqualTo(400);
+        assertThat(call("val", "POST", "/v1/push/subscriptions", subscription("https://eu.push.apple.com/x"))).isEqualTo(201);
     }
 
     @Test

@@ -11,7 +11,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.HashMap;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Configuration of an edge under test: a free port, the test's own topics, development mode. */
 final class TestEdges {
@@ -54,6 +59,29 @@ final class TestEdges {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The status of a WebSocket upgrade of {@code /v1/ws} with these headers: 101, or the refusal's. */
+    static int upgradeStatus(String base, Map<String, String> headers) {
+        return upgradeStatus(base, "", headers);
+    }
+
+    /** The same, with a query ({@code "?device=x"}). */
+    static int upgradeStatus(String base, String query, Map<String, String> headers) {
+        WebSocket.Builder b = HTTP.newWebSocketBuilder();
+        headers.forEach(b::header);
+        try {
+            b.buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/v1/ws" + query), new WebSocket.Listener() { })
+                    .get(20, TimeUnit.SECONDS).abort();
+            return 101;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof WebSocketHandshakeException h) {
+                return h.getResponse().statusCode();
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
             throw new IllegalStateException(e);
         }
     }

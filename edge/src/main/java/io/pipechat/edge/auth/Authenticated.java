@@ -26,8 +26,8 @@ public final class Authenticated {
         return (req, res) -> {
             String user;
             try {
-                String token = BearerTokens.find(req.headers(), req.query())
-                        .orElseThrow(() -> new InvalidTokenException("missing bearer token"));
+                String token = BearerTokens.fromHeader(req.headers()).orElseThrow(() -> new InvalidTokenException(
+                        "missing bearer token (Authorization header; access_token is for /v1/ws only)"));
                 user = tokens.verify(token).user();
             } catch (InvalidTokenException e) {
                 Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", e.getMessage());

@@ -7,7 +7,6 @@ import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.events.Delivery;
 import io.pipechat.protocol.frames.FrameCodec;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -15,7 +14,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -28,6 +26,13 @@ import org.slf4j.LoggerFactory;
  * to the sessions it names. It starts at the end of the partition: anything older was meant for
  * sessions of an earlier run of this edge, and the router flushes the mailbox again when those
  * users reconnect.
+ *
+ * <p>A record it cannot use (unreadable, no user, or failing while it is dispatched) is counted
+ * ({@code pipechat.edge.deliveries.skipped}), logged by offset, user and session (never its body)
+ * and skipped: other users keep chatting. If the thread dies anyway (the Kafka consumer fails, e.g.
+ * the partition's offsets went out of range, which would otherwise skip frames silently), {@code
+ * onFailure} is told: the edge then reports itself down and its process exits, so that its clients
+ * reconnect and get their mailboxes flushed again.
  */
 public final class DeliveryConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryConsumer.class);
@@ -39,19 +44,26 @@ public final class DeliveryConsumer implements AutoCloseable {
     private final EdgeMetrics.KafkaMeters kafkaMeters;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread thread;
+    private final java.util.function.Consumer<Throwable> onFailure;
     private volatile boolean running = true;
 
-    public DeliveryConsumer(String bootstrapServers, String topic, int partition, Sessions sessions, EdgeMetrics metrics) {
+    public DeliveryConsumer(String bootstrapServers, String topic, int partition, Sessions sessions, EdgeMetrics metrics,
+                            java.util.function.Consumer<Throwable> onFailure) {
         this.consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.CLIENT_ID_CONFIG, "edge-" + partition + "-deliveries",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                // A gap in the partition would skip frames of connected sessions: fail instead.
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
+                // Nor create chat.deliveries with a broker's default partition count when it is missing.
+                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20),
                 new StringDeserializer(), new ByteArrayDeserializer());
         this.partition = new TopicPartition(topic, partition);
         this.sessions = sessions;
         this.metrics = metrics;
+        this.onFailure = onFailure;
         this.kafkaMeters = metrics.bind(consumer);
         consumer.assign(List.of(this.partition));
         consumer.seekToEnd(List.of(this.partition));
@@ -62,39 +74,83 @@ public final class DeliveryConsumer implements AutoCloseable {
 
     private void run() {
         var deserializer = JsonSerde.deserializer(Delivery.class);
+        Throwable failure = null;
         try {
             while (running) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     metrics.delivery();
-                    Delivery delivery;
-                    try {
-                        delivery = deserializer.deserialize(record.topic(), record.value());
-                    } catch (SerializationException e) {
-                        LOG.warn("skipping unreadable delivery at offset {}", record.offset(), e);
-                        continue;
-                    }
-                    if (delivery != null) {
-                        dispatch(delivery);
-                    }
+                    handle(deserializer, record);
                 }
             }
         } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.error("delivery consumer of {} stopped", partition, e);
+            if (running) {
+                failure = e;
+            }
+        } catch (Throwable e) {
+            failure = e;
         } finally {
-            consumer.close(Duration.ofSeconds(2));
+            try {
+                consumer.close(Duration.ofSeconds(2));
+            } catch (RuntimeException e) {
+                LOG.warn("closing the delivery consumer of {} failed", partition, e);
+            }
             stopped.countDown();
         }
+        if (failure != null) {
+            LOG.error("delivery consumer of {} stopped: this edge cannot deliver any more", partition, failure);
+            onFailure.accept(failure);
+        }
+    }
+
+    /** Dispatches one record; a record that cannot be used is counted, logged and skipped. */
+    private void handle(org.apache.kafka.common.serialization.Deserializer<Delivery> deserializer,
+                        ConsumerRecord<String, byte[]> record) {
+        Delivery delivery;
+        try {
+            delivery = deserializer.deserialize(record.topic(), record.value());
+        } catch (RuntimeException e) {
+            // The cause's message may quote the record (a message body): name its type only.
+            skip(record, null, "unreadable (" + (e.getCause() == null ? e : e.getCause()).getClass().getSimpleName() + ")", null);
+            return;
+        }
+        if (delivery == null) {
+            return;
+        }
+        if (delivery.user() == null) {
+            skip(record, delivery, "no user", null);
+            return;
+        }
+        try {
+            dispatch(delivery);
+        } catch (RuntimeException e) {
+            skip(record, delivery, "dispatch failed", e);
+        }
+    }
+
+    private void skip(ConsumerRecord<String, byte[]> record, Delivery delivery, String why, Exception e) {
+        metrics.deliverySkipped();
+        String session = switch (delivery) {
+            case Delivery.Frame f -> f.session();
+            case Delivery.Close c -> c.session();
+            case Delivery.Flushed f -> f.session();
+            case null -> null;
+        };
+        LOG.warn("skipping delivery at {} offset {} (user {}, session {}): {}", partition, record.offset(),
+                delivery == null ? record.key() : delivery.user(), session, why, e);
     }
 
     private void dispatch(Delivery delivery) {
         switch (delivery) {
             case Delivery.Frame f when f.session() == null -> {
-                Collection<ClientSession> targets = sessions.of(f.user());
-                if (!targets.isEmpty()) {
-                    String text = FrameCodec.encode(f.frame()); // once for all of the user's sessions
-                    targets.forEach(s -> s.sendText(text));
+                String text = null; // encoded once for all of the user's sessions
+                for (ClientSession s : sessions.of(f.user())) {
+                    // A flushing session gets this frame in its flush, or the frame was acked already.
+                    if (!s.flushing()) {
+                        if (text == null) {
+                            text = FrameCodec.encode(f.frame());
+                        }
+                        s.sendText(text);
+                    }
                 }
             }
             case Delivery.Frame f -> {
@@ -104,7 +160,10 @@ public final class DeliveryConsumer implements AutoCloseable {
                 }
             }
             case Delivery.Flushed f -> {
-                // not written by the router yet
+                ClientSession target = sessions.find(f.user(), f.session());
+                if (target != null) {
+                    target.flushed();
+                }
             }
             case Delivery.Close c -> {
                 ClientSession target = sessions.find(c.user(), c.session());
@@ -119,7 +178,9 @@ public final class DeliveryConsumer implements AutoCloseable {
     public void close() {
         kafkaMeters.close();
         running = false;
-        consumer.wakeup();
+        if (stopped.getCount() > 0) {
+            consumer.wakeup();
+        }
         try {
             stopped.await();
         } catch (InterruptedException e) {

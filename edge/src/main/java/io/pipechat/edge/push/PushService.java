@@ -22,7 +22,8 @@ import java.util.Optional;
  *   <li>{@code GET /config}: {@code {"vapidPublicKey": "..."}}, the application server key a browser
  *       subscribes with (404 when push is not configured);
  *   <li>{@code POST /subscriptions}: a browser's {@code PushSubscription.toJSON()}:
- *       {@code {"endpoint", "keys": {"p256dh", "auth"}}} -> 201;
+ *       {@code {"endpoint", "keys": {"p256dh", "auth"}}} -> 201; 409 if another user registered that
+ *       endpoint; 400 unless the endpoint is an https URL of a known push service ({@link PushEndpoints});
  *   <li>{@code DELETE /subscriptions} with {@code {"endpoint"}} -> 204 (404 if it was not there).
  * </ul>
  */
@@ -32,9 +33,12 @@ public final class PushService implements HttpService {
     private final PushSubscriptions subscriptions;
     private final TokenVerifier tokens;
     private final Optional<String> vapidPublicKey;
+    private final PushEndpoints endpoints;
 
-    public PushService(PushSubscriptions subscriptions, TokenVerifier tokens, Optional<String> vapidPublicKey) {
+    public PushService(PushSubscriptions subscriptions, TokenVerifier tokens, Optional<String> vapidPublicKey,
+                       PushEndpoints endpoints) {
         this.subscriptions = subscriptions;
+        this.endpoints = endpoints;
         this.tokens = tokens;
         this.vapidPublicKey = vapidPublicKey;
     }
@@ -66,7 +70,15 @@ public final class PushService implements HttpService {
                     "expected {\"endpoint\": https URL, \"keys\": {\"p256dh\": 65 bytes, \"auth\": 16 bytes, base64url}}");
             return;
         }
-        subscriptions.register(user, endpoint, p256dh, auth);
+        if (!endpoints.allowed(URI.create(endpoint))) {
+            Errors.send(res, Status.BAD_REQUEST_400, "bad_request",
+                    "the endpoint must be an https URL of a known push service");
+            return;
+        }
+        if (!subscriptions.register(user, endpoint, p256dh, auth)) {
+            Errors.send(res, Status.CONFLICT_409, "conflict", "this endpoint is registered by another user");
+            return;
+        }
         res.status(Status.CREATED_201).send();
     }
 
@@ -91,7 +103,7 @@ public final class PushService implements HttpService {
         }
     }
 
-    /** An absolute https URL (http only for loopback, as local push services in tests use). */
+    /** An absolute URL of at most {@link #MAX_ENDPOINT} characters (which ones are allowed: {@link PushEndpoints}). */
     private static String endpoint(JsonNode body) {
         if (body == null || !body.path("endpoint").isTextual()) {
             return null;
@@ -101,9 +113,7 @@ public final class PushService implements HttpService {
             return null;
         }
         try {
-            URI uri = URI.create(text);
-            boolean loopback = "127.0.0.1".equals(uri.getHost()) || "localhost".equals(uri.getHost());
-            return "https".equals(uri.getScheme()) || ("http".equals(uri.getScheme()) && loopback) ? text : null;
+            return URI.create(text).getHost() == null ? null : text;
         } catch (IllegalArgumentException e) {
             return null;
         }

@@ -7,6 +7,7 @@ import io.helidon.websocket.WsSession;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
+import io.pipechat.edge.EdgeConfig;
 import io.pipechat.edge.EdgeMetrics;
 import io.pipechat.edge.auth.BearerTokens;
 import io.pipechat.edge.delivery.EventPublisher;
@@ -43,12 +44,26 @@ public final class ChatEndpoint implements WsListener {
     public static final int CLOSE_REPLACED = 4409;
     public static final int CLOSE_RATE_LIMITED = 4429;
     public static final int CLOSE_TOO_LARGE = 1009;
+    public static final int CLOSE_TRY_AGAIN = 1013;
     public static final String DEFAULT_DEVICE = "default";
 
     /** What every connection of one edge shares. */
-    public record Context(int edge, long epoch, TokenVerifier tokens, EventPublisher publisher, Sessions sessions,
-                          EdgeMetrics metrics, ScheduledExecutorService timers, int maxFrameBytes,
-                          double framesPerSecond, int frameBurst, int outboundQueue) {
+    public record Context(EdgeConfig config, long epoch, TokenVerifier tokens, EventPublisher publisher,
+                          Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers, Origins origins,
+                          SendRates sendRates) {
+        public Context(EdgeConfig config, long epoch, TokenVerifier tokens, EventPublisher publisher,
+                       Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers) {
+            this(config, epoch, tokens, publisher, sessions, metrics, timers, Origins.of(config.allowedOrigins()),
+                    new SendRates(config.userSendsPerSecond(), config.userSendBurst()));
+        }
+
+        int edge() {
+            return config.partition();
+        }
+
+        int maxFrameBytes() {
+            return config.maxFrameBytes();
+        }
     }
 
     private final Context ctx;
@@ -59,17 +74,22 @@ public final class ChatEndpoint implements WsListener {
     private String device;
     private ClientSession session;
     private ScheduledFuture<?> expiry;
+    private ScheduledFuture<?> flushDeadline;
 
     public ChatEndpoint(Context ctx) {
         this.ctx = ctx;
     }
 
     /**
-     * Refuses a missing, forged or expired token with 401 and a bad device with 400, before the
-     * upgrade. (A {@code WsUpgradeException} would make Helidon answer 400 for all of them.)
+     * Refuses a page of another origin with 403 ({@link Origins}), a missing, forged or expired token
+     * with 401 and a bad device with 400, before the upgrade. (A {@code WsUpgradeException} would make
+     * Helidon answer 400 for all of them.)
      */
     @Override
     public java.util.Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) {
+        if (!ctx.origins().allows(headers)) {
+            throw refuse(Status.FORBIDDEN_403, "origin not allowed");
+        }
         String raw = BearerTokens.find(headers, prologue.query())
                 .orElseThrow(() -> refuse(Status.UNAUTHORIZED_401, "missing bearer token"));
         try {
@@ -80,6 +100,12 @@ public final class ChatEndpoint implements WsListener {
         device = prologue.query().contains("device") ? prologue.query().get("device") : DEFAULT_DEVICE;
         if (!Ids.isDevice(device)) {
             throw refuse(Status.BAD_REQUEST_400, "bad device: 1-64 characters of [A-Za-z0-9._-]");
+        }
+        // A device connecting again replaces its session, so it does not count against the cap.
+        long others = ctx.sessions().of(token.user()).stream().filter(s -> !s.device().equals(device)).count();
+        if (others >= ctx.config().maxConnectionsPerUser()) {
+            throw refuse(Status.TOO_MANY_REQUESTS_429, "too many connections of this user ("
+                    + ctx.config().maxConnectionsPerUser() + ")");
         }
         return java.util.Optional.empty();
     }
@@ -97,8 +123,9 @@ public final class ChatEndpoint implements WsListener {
     @Override
     public void onOpen(WsSession ws) {
         String id = UUID.randomUUID().toString();
-        session = new ClientSession(id, token.user(), device, ws, ctx.outboundQueue(), ctx.metrics()::frameOut);
-        rate = new FrameRate(ctx.framesPerSecond(), ctx.frameBurst());
+        session = new ClientSession(id, token.user(), device, ws, ctx.config().outboundQueue(),
+                ctx.config().outboundQueueChars(), ctx.metrics()::frameOut, this::ended);
+        rate = new FrameRate(ctx.config().framesPerSecond(), ctx.config().frameBurst());
         ctx.sessions().register(session).ifPresent(old -> old.close(CLOSE_REPLACED, "connected elsewhere"));
         long now = System.currentTimeMillis();
         session.send(new ServerFrame.Welcome(token.user(), device, ctx.edge(), now));
@@ -111,10 +138,23 @@ public final class ChatEndpoint implements WsListener {
         long untilExpiry = Duration.between(Instant.now(), token.expiresAt()).toMillis();
         expiry = ctx.timers().schedule(() -> session.close(CLOSE_TOKEN_EXPIRED, "token expired"),
                 Math.max(0, untilExpiry), TimeUnit.MILLISECONDS);
+        ClientSession opened = session;
+        flushDeadline = ctx.timers().schedule(() -> {
+            if (opened.flushing()) {
+                LOG.info("no end of mailbox flush for session {} of {} within {}; closing it", opened.id(),
+                        opened.user(), ctx.config().flushTimeout());
+                opened.close(CLOSE_TRY_AGAIN, "try again");
+            }
+        }, ctx.config().flushTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void onMessage(WsSession ws, String text, boolean last) {
+        // Every fragment counts: a client must not escape the limit by splitting frames.
+        if (!rate.tryAcquire()) {
+            session.close(CLOSE_RATE_LIMITED, "too many frames");
+            return;
+        }
         if (!oversize) {
             if (fragments.length() + text.length() > ctx.maxFrameBytes()) {
                 oversize = true;
@@ -128,10 +168,6 @@ public final class ChatEndpoint implements WsListener {
             return;
         }
         ctx.metrics().frameIn();
-        if (!rate.tryAcquire()) {
-            session.close(CLOSE_RATE_LIMITED, "too many frames");
-            return;
-        }
         if (oversize) {
             oversize = false;
             reject(ErrorCode.TOO_LARGE, "frame larger than " + ctx.maxFrameBytes() + " bytes", null);
@@ -150,6 +186,10 @@ public final class ChatEndpoint implements WsListener {
 
     @Override
     public void onMessage(WsSession ws, io.helidon.common.buffers.BufferData buffer, boolean last) {
+        if (!rate.tryAcquire()) {
+            session.close(CLOSE_RATE_LIMITED, "too many frames");
+            return;
+        }
         if (last) {
             reject(ErrorCode.BAD_REQUEST, "frames are JSON text, not binary", null);
         }
@@ -171,6 +211,10 @@ public final class ChatEndpoint implements WsListener {
         long now = System.currentTimeMillis();
         switch (frame) {
             case ClientFrame.Send s -> {
+                if (!ctx.sendRates().tryAcquire(me)) {
+                    reject(ErrorCode.RATE_LIMITED, "too many messages; send again later", s.id());
+                    return;
+                }
                 var written = switch (s.to()) {
                     case Address.User u -> ctx.publisher().publish(
                             new UserEvent.Message(u.user(), me, s.id(), s.to(), now, s.body(), s.media()));
@@ -199,15 +243,22 @@ public final class ChatEndpoint implements WsListener {
         session.send(new ServerFrame.Error(code, message, id));
     }
 
-    private void ended() {
+    /** Once per session: on close, on error, or when the watchdog aborted it. */
+    private synchronized void ended() {
         if (session == null) {
             return;
         }
         if (expiry != null) {
             expiry.cancel(false);
         }
+        if (flushDeadline != null) {
+            flushDeadline.cancel(false);
+        }
         session.terminate();
         ctx.sessions().remove(session);
+        if (ctx.sessions().of(session.user()).isEmpty()) {
+            ctx.sendRates().forget(session.user());
+        }
         // Also when a newer session of the same device replaced this one: the router drops only this id.
         ctx.publisher().publish(new UserEvent.SessionClosed(session.user(), session.device(), session.id(),
                 ctx.edge(), ctx.epoch(), System.currentTimeMillis()));

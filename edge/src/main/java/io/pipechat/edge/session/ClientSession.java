@@ -1,19 +1,29 @@
 package io.pipechat.edge.session;
 
+import io.helidon.webserver.ConnectionContext;
 import io.helidon.websocket.WsSession;
 import io.pipechat.protocol.frames.FrameCodec;
 import io.pipechat.protocol.frames.ServerFrame;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One client's WebSocket on this edge, with its own outbound queue drained by its own virtual
  * thread: a slow or stalled socket blocks only itself, never the delivery consumer or other users.
- * A socket whose queue overflows is closed with 1013 (try again later); the client reconnects and
- * the router flushes its unacked mailbox again, so nothing is lost.
+ * A socket whose queue overflows (in frames or in characters) is closed with 1013 (try again later);
+ * the client reconnects and the router flushes its unacked mailbox again, so nothing is lost. A
+ * socket whose peer stopped reading blocks its writer: {@link #writeStuck} tells the edge's
+ * watchdog, which {@link #abort}s it, so that neither the queue nor the socket is held for long.
+ *
+ * <p>A new session is <em>flushing</em> until the router's {@code Delivery.Flushed} marker for it
+ * arrives: until then it takes only frames that name it (its mailbox flush), not the frames sent to
+ * all of the user's sessions. Everything the router wrote before the marker is in the flush or was
+ * acked, so the client sees its flush first and live frames after it, never a newer {@code seq}
+ * before an older one (which it would take for a duplicate, and ack over the gap).
  */
 public final class ClientSession {
     private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
@@ -34,11 +44,20 @@ public final class ClientSession {
     private final WsSession ws;
     private final BlockingQueue<Outbound> queue;
     private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean flushing = true;
+    private final AtomicLong queuedChars = new AtomicLong();
+    private final long maxQueuedChars;
+    /** {@link System#nanoTime()} when the write in progress began; 0 while none is. */
+    private volatile long writingSince;
     private final Runnable onFrameOut;
+    private final Runnable onAbort;
     private final Thread writer;
 
-    public ClientSession(String id, String user, String device, WsSession ws, int queueSize, Runnable onFrameOut) {
+    public ClientSession(String id, String user, String device, WsSession ws, int queueSize, long maxQueuedChars,
+                         Runnable onFrameOut, Runnable onAbort) {
         this.id = id;
+        this.onAbort = onAbort;
+        this.maxQueuedChars = maxQueuedChars;
         this.user = user;
         this.device = device;
         this.ws = ws;
@@ -61,6 +80,16 @@ public final class ClientSession {
         return device;
     }
 
+    /** True until the router's marker says this session's mailbox flush is complete. */
+    public boolean flushing() {
+        return flushing;
+    }
+
+    /** The router's marker arrived: frames for all of the user's sessions are for this one too from now on. */
+    public void flushed() {
+        flushing = false;
+    }
+
     public void send(ServerFrame frame) {
         sendText(FrameCodec.encode(frame));
     }
@@ -70,8 +99,9 @@ public final class ClientSession {
         if (closing.get()) {
             return;
         }
-        if (!queue.offer(new Text(text))) {
-            LOG.warn("closing slow session {} of {}: {} frames queued", id, user, queue.size());
+        if (queuedChars.addAndGet(text.length()) > maxQueuedChars || !queue.offer(new Text(text))) {
+            LOG.warn("closing slow session {} of {}: {} frames, {} characters queued", id, user, queue.size(),
+                    queuedChars.get());
             closeNow(CLOSE_SLOW_CONSUMER, "too slow");
         }
     }
@@ -89,9 +119,39 @@ public final class ClientSession {
         writer.interrupt();
     }
 
+    /**
+     * True if one write, or the close handshake, has been pending for longer than {@code timeoutNanos}:
+     * the peer stopped reading.
+     */
+    public boolean writeStuck(long nowNanos, long timeoutNanos) {
+        long since = writingSince;
+        return since != 0 && nowNanos - since > timeoutNanos;
+    }
+
+    /** Drops the queue and the connection at once, without a close handshake the peer would not read. */
+    public void abort() {
+        closing.set(true);
+        queue.clear();
+        queuedChars.set(0);
+        writer.interrupt();
+        try {
+            if (ws.socketContext() instanceof ConnectionContext connection) {
+                // Closing the socket ends the blocked write, and the connection's reader with it.
+                connection.serverSocket().close();
+            } else {
+                ws.terminate();
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("aborting session {} of {}", id, user, e);
+        }
+        // The connection may never report its end (no close frame will come): end the session here.
+        onAbort.run();
+    }
+
     private void closeNow(int code, String reason) {
         closing.set(true);
         queue.clear();
+        queuedChars.set(0);
         queue.offer(new Close(code, reason));
     }
 
@@ -101,10 +161,16 @@ public final class ClientSession {
                 Outbound next = queue.take();
                 switch (next) {
                     case Text t -> {
+                        writingSince = System.nanoTime() | 1; // never 0
                         ws.send(t.text(), true);
+                        writingSince = 0;
+                        queuedChars.addAndGet(-t.text().length());
                         onFrameOut.run();
                     }
                     case Close c -> {
+                        // Until the peer answers the close (and the session ends), this counts as a write
+                        // in progress: a peer that reads nothing never answers, and the watchdog drops it.
+                        writingSince = System.nanoTime() | 1;
                         ws.close(c.code(), c.reason());
                         return;
                     }
