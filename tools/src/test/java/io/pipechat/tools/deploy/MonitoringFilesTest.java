@@ -35,12 +35,15 @@ import org.junit.jupiter.api.Test;
  * or a listed third-party metric ({@link #THIRD_PARTY}); every alert has a {@code for}, a severity, a
  * summary and a runbook that is a heading of docs/OPERATIONS.md; Prometheus scrapes the metrics port
  * of every service in docker-compose.yml. Where Debian's {@code promtool} is installed it must accept
- * the configuration and the rules; with CI set, a missing promtool fails the test.
+ * the configuration and the rules and pass the rules' unit tests (deploy/prometheus/alerts-test.yml);
+ * with CI set, a missing promtool fails the test.
  */
 class MonitoringFilesTest {
     static final Path ROOT = ComposeFileTest.ROOT;
     static final Path SCRAPE_CONFIG = ROOT.resolve("deploy/prometheus/prometheus.yml");
     static final Path RULES = ROOT.resolve("deploy/prometheus/alerts.yml");
+    /** promtool's unit tests of the rules: sample series in, alerts (labels, annotations) out. */
+    static final Path RULE_TESTS = ROOT.resolve("deploy/prometheus/alerts-test.yml");
     static final Path DASHBOARD = ROOT.resolve("deploy/grafana/dashboards/pipechat.json");
     static final Path DATASOURCES = ROOT.resolve("deploy/grafana/provisioning/datasources/prometheus.yml");
     static final Path OPERATIONS = ROOT.resolve("docs/OPERATIONS.md");
@@ -134,11 +137,16 @@ class MonitoringFilesTest {
             }
             assumeTrue(false, "promtool not installed; skipped outside CI");
         }
-        // check config also checks the rule files it names.
-        Process p = new ProcessBuilder(promtool, "check", "config", SCRAPE_CONFIG.toString()).redirectErrorStream(true).start();
+        // check config also checks the rule files it names; test rules fires the alerts on sample series.
+        promtool(promtool, "check", "config", SCRAPE_CONFIG.toString());
+        promtool(promtool, "test", "rules", RULE_TESTS.toString());
+    }
+
+    private static void promtool(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(p.exitValue()).as("%s: %s", String.join(" ", command), out).isZero();
         assertThat(out).contains("SUCCESS");
     }
 
