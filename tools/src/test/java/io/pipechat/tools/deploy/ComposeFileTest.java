@@ -123,14 +123,15 @@ class ComposeFileTest {
             }
             assumeTrue(false, "docker-compose not installed; skipped outside CI");
         }
-        Process quiet = new ProcessBuilder(tool, "--env-file", VALIDATION_ENV.toString(),
+        // --profile monitoring: Compose v2 leaves services of inactive profiles out of `config`.
+        Process quiet = new ProcessBuilder(tool, "--env-file", VALIDATION_ENV.toString(), "--profile", "monitoring",
                 "-f", ROOT.resolve("docker-compose.yml").toString(), "config", "-q")
                 .redirectErrorStream(true).start();
         String quietOut = new String(quiet.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(quiet.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(quiet.exitValue()).as(quietOut).isZero();
 
-        Process full = new ProcessBuilder(tool, "--env-file", VALIDATION_ENV.toString(),
+        Process full = new ProcessBuilder(tool, "--env-file", VALIDATION_ENV.toString(), "--profile", "monitoring",
                 "-f", ROOT.resolve("docker-compose.yml").toString(), "config")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String resolved = new String(full.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -200,6 +201,8 @@ class ComposeFileTest {
                 .put("image", "mysql:8"), "mysql");
         assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("edge-1").get("environment"))
                 .remove("PUSH_VAPID_dash_PUBLIC_dash_KEY"), "VAPID");
+        assertFailsWith(good, s -> ((com.fasterxml.jackson.databind.node.ObjectNode) s.get("nginx").get("depends_on"))
+                .putObject("grafana").put("condition", "service_healthy"), "grafana");
     }
 
     @Test
@@ -262,6 +265,11 @@ class ComposeFileTest {
                 if ("service_healthy".equals(condition.asText())) {
                     assertThat(target.path("healthcheck").has("test")).as("%s waits for %s to be healthy: it needs a healthcheck",
                             name, dep.getKey()).isTrue();
+                }
+                // A service of a profile (monitoring) is absent from a plain `up`: nothing outside it may wait for it.
+                if (target.has("profiles")) {
+                    assertThat(svc.path("profiles")).as("%s depends on %s, which runs only with profiles %s", name,
+                            dep.getKey(), target.get("profiles")).isEqualTo(target.get("profiles"));
                 }
                 if ("service_completed_successfully".equals(condition.asText())) {
                     assertThat(target.path("restart").asText("no")).as("%s runs once: restart no", dep.getKey()).isEqualTo("no");
@@ -552,7 +560,7 @@ class ComposeFileTest {
         }
     }
 
-    private static String onPath(String name) {
+    static String onPath(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             File f = new File(dir, name);
             if (f.canExecute()) {
