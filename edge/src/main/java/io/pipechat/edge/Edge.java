@@ -27,8 +27,8 @@ import io.pipechat.edge.session.Sessions;
 import io.pipechat.protocol.auth.Hs256Tokens;
 import io.pipechat.protocol.auth.InvalidTokenException;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,8 +93,10 @@ public final class Edge implements AutoCloseable {
         Sessions sessions = new Sessions();
         EdgeMetrics metrics = new EdgeMetrics(edge.partition(), sessions);
         Hs256Tokens tokens = new Hs256Tokens(edge.tokenSecret());
-        ScheduledExecutorService timers = Executors.newScheduledThreadPool(1,
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
                 Thread.ofPlatform().name("edge-" + edge.partition() + "-timers").daemon().factory());
+        // Every session has two timers (token expiry, end of flush) that are mostly cancelled: drop those at once.
+        timers.setRemoveOnCancelPolicy(true);
         EventPublisher publisher = new EventPublisher(edge.bootstrapServers(), edge.topics(),
                 "edge-" + edge.partition(), metrics);
         DeliveryConsumer deliveries = new DeliveryConsumer(edge.bootstrapServers(), edge.topics().deliveries(),
@@ -103,9 +105,7 @@ public final class Edge implements AutoCloseable {
 
         Optional<Database> database = Database.start(config);
 
-        ChatEndpoint.Context ws = new ChatEndpoint.Context(edge.partition(), epoch, tokens, publisher, sessions,
-                metrics, timers, edge.maxFrameBytes(), edge.framesPerSecond(), edge.frameBurst(),
-                edge.outboundQueue());
+        ChatEndpoint.Context ws = new ChatEndpoint.Context(edge, epoch, tokens, publisher, sessions, metrics, timers);
         WebServerConfig.Builder builder = WebServer.builder().config(config.get("server"));
         // Frames up to 4x the limit are read and answered with too_large; larger ones close the socket (1009).
         builder.addProtocol(WsConfig.builder().name("websocket").maxFrameLength(4 * edge.maxFrameBytes()).build());

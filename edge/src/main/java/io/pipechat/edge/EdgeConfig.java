@@ -23,10 +23,13 @@ import java.util.Map;
  * @param frameBurst        frames a connection may send at once above the sustained rate
  * @param outboundQueue     frames queued for one slow socket before it is dropped (it reconnects and
  *                          gets its unacked messages again from the mailbox)
+ * @param flushTimeout      how long a new session waits for the router's end-of-flush marker before it
+ *                          is closed with 1013 (the router may be taking over the user; the client
+ *                          reconnects)
  */
 public record EdgeConfig(int partition, String bootstrapServers, Topics topics, String tokenSecret, boolean devMode,
                          Duration devTokenTtl, int maxFrameBytes, Duration heartbeatInterval, double framesPerSecond,
-                         int frameBurst, int outboundQueue) {
+                         int frameBurst, int outboundQueue, Duration flushTimeout) {
 
     public static EdgeConfig from(Config config) {
         Config edge = config.get("edge");
@@ -45,7 +48,8 @@ public record EdgeConfig(int partition, String bootstrapServers, Topics topics, 
                 edge.get("heartbeat-interval").as(Duration.class).orElse(Duration.ofSeconds(2)),
                 edge.get("rate.frames-per-second").asDouble().orElse(50.0),
                 edge.get("rate.burst").asInt().orElse(200),
-                edge.get("outbound-queue").asInt().orElse(4096));
+                edge.get("outbound-queue").asInt().orElse(4096),
+                edge.get("flush-timeout").as(Duration.class).orElse(Duration.ofSeconds(15)));
     }
 
     /** The secret of the development default; production configurations must set their own. */

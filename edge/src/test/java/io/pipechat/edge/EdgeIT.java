@@ -58,6 +58,8 @@ class EdgeIT {
         settings.put("edge.token.secret", SECRET);
         settings.put("edge.rate.frames-per-second", "10");
         settings.put("edge.rate.burst", "40");
+        // No router here: the tests that need the end-of-flush marker write it themselves.
+        settings.put("edge.flush-timeout", "PT60S");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
     }
@@ -163,6 +165,8 @@ class EdgeIT {
     @Test
     void pushesRecordsOfItsOwnDeliveryPartitionOnly() {
         try (ChatClient dave = connect("dave"); var producer = producer()) {
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "dave",
+                    new Delivery.Flushed("dave", sessionOf("dave", "default"))));
             ServerFrame.Msg other = new ServerFrame.Msg(1, "elsewhere", "x", Address.user("dave"), 1, "not for edge 0", null);
             ServerFrame.Msg mine = new ServerFrame.Msg(2, "here", "x", Address.user("dave"), 1, "for edge 0", null);
             producer.send(new ProducerRecord<>(topics.deliveries(), 1, "dave", new Delivery.Frame("dave", null, other)));
@@ -173,6 +177,65 @@ class EdgeIT {
             assertThat(msg.get("seq").asLong()).isEqualTo(2);
             assertThat(dave.drain("msg", Duration.ofMillis(500))).isEmpty();
         }
+    }
+
+    /**
+     * Issue 15: a live frame written for all of the user's sessions while a new session's flush is on
+     * its way must not reach the new session before its flush (the client would drop the flush as
+     * duplicates of a higher seq it has seen, and ack over the gap).
+     */
+    @Test
+    void aNewSessionSeesItsMailboxFlushBeforeLiveFramesWrittenMeanwhile() {
+        try (ChatClient ivy = connect("ivy"); var producer = producer()) {
+            String session = sessionOf("ivy", "default");
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", null, msg("ivy", 79))));
+            for (long seq = 1; seq <= 3; seq++) {
+                producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", session, msg("ivy", seq))));
+            }
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Flushed("ivy", session)));
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", null, msg("ivy", 80))));
+            producer.flush();
+            assertThat(ivy.next("msg", 4)).extracting(m -> m.get("seq").asLong()).containsExactly(1L, 2L, 3L, 80L);
+        }
+    }
+
+    @Test
+    void closesASessionWhoseFlushDoesNotEndInTimeWith1013() {
+        // Own topics and a partition no other edge of this JVM uses: its heartbeats and meters stay apart.
+        int partition = 4;
+        Topics own = KafkaExtension.uniqueTopics();
+        kafka.createTopics(own, 1, partition + 1);
+        Map<String, String> settings = TestEdges.settings(kafka, own);
+        settings.put("edge.partition", Integer.toString(partition));
+        settings.put("edge.flush-timeout", "PT5S");
+        try (Edge impatient = Edge.start(Edge.config(settings)); var producer = producer()) {
+            String impatientBase = "http://127.0.0.1:" + impatient.port();
+            try (ChatClient flushed = ChatClient.connect(impatientBase, ChatClient.devToken(impatientBase, "jo"), "default")) {
+                String session = ((UserEvent.SessionOpened) readAll(own.userEvents(),
+                        e -> e instanceof UserEvent.SessionOpened o && o.user().equals("jo"), 1).getLast()).session();
+                producer.send(new ProducerRecord<>(own.deliveries(), partition, "jo", new Delivery.Flushed("jo", session)));
+                producer.send(new ProducerRecord<>(own.deliveries(), partition, "jo", new Delivery.Frame("jo", null, msg("jo", 1))));
+                producer.flush();
+                assertThat(flushed.next("msg").get("seq").asLong()).as("the marker arrived").isEqualTo(1);
+                try (ChatClient waiting = ChatClient.connect(impatientBase, ChatClient.devToken(impatientBase, "kim"), "default")) {
+                    assertThat(waiting.closeCode()).isEqualTo(1013);
+                }
+                // jo connected first, so its deadline has passed as well: the marker kept it open.
+                flushed.send("{\"type\":\"ping\",\"ts\":5}");
+                assertThat(flushed.next("pong").get("ts").asLong()).isEqualTo(5);
+                assertThat(flushed.isClosed()).isFalse();
+            }
+        }
+    }
+
+    private static ServerFrame.Msg msg(String user, long seq) {
+        return new ServerFrame.Msg(seq, "m" + seq, "x", Address.user(user), 1, "message " + seq, null);
+    }
+
+    /** The id of the user's session on that device, from its session-opened event. */
+    private static String sessionOf(String user, String device) {
+        return ((UserEvent.SessionOpened) readAll(topics.userEvents(), e -> e instanceof UserEvent.SessionOpened o
+                && o.user().equals(user) && o.device().equals(device), 1).getLast()).session();
     }
 
     @Test

@@ -297,6 +297,8 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
                 deliver(user, opened.edge(), new Delivery.Frame(user, opened.session(), frame), now);
             }
         }
+        // Even after an empty flush: the edge holds back live frames for this session until it reads this.
+        deliver(user, opened.edge(), new Delivery.Flushed(user, opened.session()), now);
     }
 
     private void onSessionClosed(UserEvent.SessionClosed closed, long now) {

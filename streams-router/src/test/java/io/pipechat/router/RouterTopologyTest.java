@@ -180,6 +180,39 @@ class RouterTopologyTest {
     }
 
     @Test
+    void shouldMarkTheEndOfTheFlushOnTheSessionsEdgeAfterTheLastEntry() {
+        send("alice", "bob", "m1", "one");
+        send("alice", "bob", "m2", "two");
+        heartbeat(2, EPOCH);
+
+        open("bob", "phone", "s1", 2);
+
+        assertThat(readAllDeliveries()).containsExactly(
+                new Out(2, new Delivery.Frame("bob", "s1", msg(1, "m1", "alice", "bob", "one"))),
+                new Out(2, new Delivery.Frame("bob", "s1", msg(2, "m2", "alice", "bob", "two"))),
+                new Out(2, new Delivery.Flushed("bob", "s1")));
+    }
+
+    @Test
+    void shouldMarkTheFlushOfAnEmptyMailboxToo() {
+        heartbeat(1, EPOCH);
+
+        open("bob", "phone", "s1", 1);
+
+        assertThat(readAllDeliveries()).containsExactly(new Out(1, new Delivery.Flushed("bob", "s1")));
+    }
+
+    @Test
+    void shouldNotMarkAFlushForASessionIgnoredAsStale() {
+        send("alice", "bob", "m1", "one");
+        heartbeat(1, EPOCH + 1);                       // edge 1 restarted since the session opened
+
+        open("bob", "phone", "s1", 1);
+
+        assertThat(readAllDeliveries()).isEmpty();
+    }
+
+    @Test
     void shouldFlushOnlyToTheNewSessionSoOtherDevicesGetNoDuplicates() {
         heartbeat(0, EPOCH);
         heartbeat(1, EPOCH);
@@ -378,7 +411,8 @@ class RouterTopologyTest {
 
         assertThat(deliveries.isEmpty()).isTrue();
         assertThat(mailbox("bob")).containsExactly(msg(1, "m1", "alice", "bob", "lost edge"));
-        assertThat(metric("stream-task-metrics", "dropped-records-total")).isEqualTo(1.0);
+        assertThat(metric("stream-task-metrics", "dropped-records-total")).as("the flush marker and the message")
+                .isEqualTo(2.0);
     }
 
     @Test
@@ -428,7 +462,8 @@ class RouterTopologyTest {
 
         heartbeat(0, EPOCH);
         open("carol", "phone", "c1", 0);
-        assertThat(meters.deliveries()).isEqualTo(readDeliveries().size()).isEqualTo(1);
+        assertThat(meters.deliveries()).as("the flushed entry and the marker")
+                .isEqualTo(readAllDeliveries().size()).isEqualTo(2);
 
         assertThat(meters.oldestStoredAt()).as("known from the first retention pass on")
                 .isEqualTo(RouterMeters.TaskMailbox.NONE);
@@ -502,7 +537,12 @@ class RouterTopologyTest {
         return new ServerFrame.Msg(seq, id, from, Address.user(to), now, body, null);
     }
 
+    /** Deliveries since the last read, without the {@link Delivery.Flushed} markers (see {@link #readAllDeliveries}). */
     private List<Out> readDeliveries() {
+        return readAllDeliveries().stream().filter(o -> !(o.delivery() instanceof Delivery.Flushed)).toList();
+    }
+
+    private List<Out> readAllDeliveries() {
         List<TestRecord<String, Delivery>> records = deliveries.readRecordsToList();
         assertThat(partitionDecisions).hasSameSizeAs(records);
         List<Out> out = new ArrayList<>();

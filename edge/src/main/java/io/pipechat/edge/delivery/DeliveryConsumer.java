@@ -7,7 +7,6 @@ import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.events.Delivery;
 import io.pipechat.protocol.frames.FrameCodec;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -91,10 +90,15 @@ public final class DeliveryConsumer implements AutoCloseable {
     private void dispatch(Delivery delivery) {
         switch (delivery) {
             case Delivery.Frame f when f.session() == null -> {
-                Collection<ClientSession> targets = sessions.of(f.user());
-                if (!targets.isEmpty()) {
-                    String text = FrameCodec.encode(f.frame()); // once for all of the user's sessions
-                    targets.forEach(s -> s.sendText(text));
+                String text = null; // encoded once for all of the user's sessions
+                for (ClientSession s : sessions.of(f.user())) {
+                    // A flushing session gets this frame in its flush, or the frame was acked already.
+                    if (!s.flushing()) {
+                        if (text == null) {
+                            text = FrameCodec.encode(f.frame());
+                        }
+                        s.sendText(text);
+                    }
                 }
             }
             case Delivery.Frame f -> {
@@ -104,7 +108,10 @@ public final class DeliveryConsumer implements AutoCloseable {
                 }
             }
             case Delivery.Flushed f -> {
-                // not written by the router yet
+                ClientSession target = sessions.find(f.user(), f.session());
+                if (target != null) {
+                    target.flushed();
+                }
             }
             case Delivery.Close c -> {
                 ClientSession target = sessions.find(c.user(), c.session());

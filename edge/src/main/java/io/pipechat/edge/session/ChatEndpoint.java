@@ -7,6 +7,7 @@ import io.helidon.websocket.WsSession;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
+import io.pipechat.edge.EdgeConfig;
 import io.pipechat.edge.EdgeMetrics;
 import io.pipechat.edge.auth.BearerTokens;
 import io.pipechat.edge.delivery.EventPublisher;
@@ -43,12 +44,19 @@ public final class ChatEndpoint implements WsListener {
     public static final int CLOSE_REPLACED = 4409;
     public static final int CLOSE_RATE_LIMITED = 4429;
     public static final int CLOSE_TOO_LARGE = 1009;
+    public static final int CLOSE_TRY_AGAIN = 1013;
     public static final String DEFAULT_DEVICE = "default";
 
     /** What every connection of one edge shares. */
-    public record Context(int edge, long epoch, TokenVerifier tokens, EventPublisher publisher, Sessions sessions,
-                          EdgeMetrics metrics, ScheduledExecutorService timers, int maxFrameBytes,
-                          double framesPerSecond, int frameBurst, int outboundQueue) {
+    public record Context(EdgeConfig config, long epoch, TokenVerifier tokens, EventPublisher publisher,
+                          Sessions sessions, EdgeMetrics metrics, ScheduledExecutorService timers) {
+        int edge() {
+            return config.partition();
+        }
+
+        int maxFrameBytes() {
+            return config.maxFrameBytes();
+        }
     }
 
     private final Context ctx;
@@ -59,6 +67,7 @@ public final class ChatEndpoint implements WsListener {
     private String device;
     private ClientSession session;
     private ScheduledFuture<?> expiry;
+    private ScheduledFuture<?> flushDeadline;
 
     public ChatEndpoint(Context ctx) {
         this.ctx = ctx;
@@ -97,8 +106,8 @@ public final class ChatEndpoint implements WsListener {
     @Override
     public void onOpen(WsSession ws) {
         String id = UUID.randomUUID().toString();
-        session = new ClientSession(id, token.user(), device, ws, ctx.outboundQueue(), ctx.metrics()::frameOut);
-        rate = new FrameRate(ctx.framesPerSecond(), ctx.frameBurst());
+        session = new ClientSession(id, token.user(), device, ws, ctx.config().outboundQueue(), ctx.metrics()::frameOut);
+        rate = new FrameRate(ctx.config().framesPerSecond(), ctx.config().frameBurst());
         ctx.sessions().register(session).ifPresent(old -> old.close(CLOSE_REPLACED, "connected elsewhere"));
         long now = System.currentTimeMillis();
         session.send(new ServerFrame.Welcome(token.user(), device, ctx.edge(), now));
@@ -111,6 +120,14 @@ public final class ChatEndpoint implements WsListener {
         long untilExpiry = Duration.between(Instant.now(), token.expiresAt()).toMillis();
         expiry = ctx.timers().schedule(() -> session.close(CLOSE_TOKEN_EXPIRED, "token expired"),
                 Math.max(0, untilExpiry), TimeUnit.MILLISECONDS);
+        ClientSession opened = session;
+        flushDeadline = ctx.timers().schedule(() -> {
+            if (opened.flushing()) {
+                LOG.info("no end of mailbox flush for session {} of {} within {}; closing it", opened.id(),
+                        opened.user(), ctx.config().flushTimeout());
+                opened.close(CLOSE_TRY_AGAIN, "try again");
+            }
+        }, ctx.config().flushTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -205,6 +222,9 @@ public final class ChatEndpoint implements WsListener {
         }
         if (expiry != null) {
             expiry.cancel(false);
+        }
+        if (flushDeadline != null) {
+            flushDeadline.cancel(false);
         }
         session.terminate();
         ctx.sessions().remove(session);

@@ -14,6 +14,12 @@ import org.slf4j.LoggerFactory;
  * thread: a slow or stalled socket blocks only itself, never the delivery consumer or other users.
  * A socket whose queue overflows is closed with 1013 (try again later); the client reconnects and
  * the router flushes its unacked mailbox again, so nothing is lost.
+ *
+ * <p>A new session is <em>flushing</em> until the router's {@code Delivery.Flushed} marker for it
+ * arrives: until then it takes only frames that name it (its mailbox flush), not the frames sent to
+ * all of the user's sessions. Everything the router wrote before the marker is in the flush or was
+ * acked, so the client sees its flush first and live frames after it, never a newer {@code seq}
+ * before an older one (which it would take for a duplicate, and ack over the gap).
  */
 public final class ClientSession {
     private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
@@ -34,6 +40,7 @@ public final class ClientSession {
     private final WsSession ws;
     private final BlockingQueue<Outbound> queue;
     private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean flushing = true;
     private final Runnable onFrameOut;
     private final Thread writer;
 
@@ -59,6 +66,16 @@ public final class ClientSession {
 
     public String device() {
         return device;
+    }
+
+    /** True until the router's marker says this session's mailbox flush is complete. */
+    public boolean flushing() {
+        return flushing;
+    }
+
+    /** The router's marker arrived: frames for all of the user's sessions are for this one too from now on. */
+    public void flushed() {
+        flushing = false;
     }
 
     public void send(ServerFrame frame) {
