@@ -61,7 +61,7 @@ class ChatFlowIT {
             assertThat(msg.get("from").asText()).isEqualTo(alice);
             assertThat(msg.get("to").get("user").asText()).isEqualTo(bob);
             assertThat(msg.get("body").asText()).isEqualTo("hello bob");
-            assertThat(msg.get("seq").asLong()).isEqualTo(1);
+            assertThat(msg.get("seq").asLong()).isPositive();
         }
     }
 
@@ -78,24 +78,26 @@ class ChatFlowIT {
         try (ChatClient b = connect(1, bob)) {
             List<JsonNode> msgs = b.next("msg", 5);
             assertThat(ids(msgs)).containsExactly("m1", "m2", "m3", "m4", "m5");
-            assertThat(seqs(msgs)).containsExactly(1L, 2L, 3L, 4L, 5L);
+            assertThat(seqs(msgs)).isSorted().doesNotHaveDuplicates();
         }
     }
 
     @Test
     void redeliversTheSameSeqsOnReconnectWithoutAckAndNothingAfterAck() {
+        List<Long> first;
         String alice = People.named("alice");
         String bob = People.named("bob");
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob)) {
             a.sendTo(bob, "x1", "one");
             a.sendTo(bob, "x2", "two");
-            assertThat(seqs(b.next("msg", 2))).containsExactly(1L, 2L);
+            first = seqs(b.next("msg", 2));
+            assertThat(first).isSorted().doesNotHaveDuplicates();
         }
         try (ChatClient b = connect(0, bob)) {
             List<JsonNode> again = b.next("msg", 2);
             assertThat(ids(again)).containsExactly("x1", "x2");
-            assertThat(seqs(again)).containsExactly(1L, 2L);
-            b.ack(2);
+            assertThat(seqs(again)).isEqualTo(first);
+            b.ack(first.getLast());
             assertThat(b.drain("msg", Duration.ofMillis(300))).isEmpty();
         }
         try (ChatClient a = connect(0, alice); ChatClient b = connect(1, bob)) {
@@ -103,7 +105,7 @@ class ChatFlowIT {
             a.sendTo(bob, "x3", "three");
             JsonNode next = b.next("msg");
             assertThat(next.get("id").asText()).isEqualTo("x3");
-            assertThat(next.get("seq").asLong()).isEqualTo(3);
+            assertThat(next.get("seq").asLong()).isGreaterThan(first.getLast());
         }
     }
 
@@ -139,7 +141,7 @@ class ChatFlowIT {
         try (ChatClient b = connect(1, bob)) {
             List<JsonNode> msgs = b.next("msg", 3);
             assertThat(ids(msgs)).containsExactly("before", "during", "after");
-            assertThat(seqs(msgs)).containsExactly(1L, 2L, 3L);
+            assertThat(seqs(msgs)).isSorted().doesNotHaveDuplicates();
         }
     }
 
@@ -162,7 +164,7 @@ class ChatFlowIT {
         try (ChatClient b = connect(0, bob)) {
             List<JsonNode> msgs = b.next("msg", 3);
             assertThat(ids(msgs)).containsExactly("c1", "c2", "c3");
-            assertThat(seqs(msgs)).containsExactly(1L, 2L, 3L);
+            assertThat(seqs(msgs)).isSorted().doesNotHaveDuplicates();
         }
     }
 
