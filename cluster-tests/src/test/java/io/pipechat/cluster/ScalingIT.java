@@ -227,6 +227,9 @@ class ScalingIT {
         settings.put("edge.dev-mode", "true");
         settings.put("edge.rate.frames-per-second", "1000");
         settings.put("edge.rate.burst", "2000");
+        // one sender queues 960 messages for the offline users at once
+        settings.put("edge.rate.user-sends-per-second", "1000");
+        settings.put("edge.rate.user-send-burst", "2000");
         return Edge.start(Edge.config(settings));
     }
 

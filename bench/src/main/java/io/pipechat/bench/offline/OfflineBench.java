@@ -23,7 +23,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * {@code offline}: a user with M queued messages reconnects; how long until all of them are
  * received and acknowledged. Per round: senders (each sending at most {@code --per-sender}
- * messages at once, within the edge's per-connection burst) queue M messages to the offline
+ * messages at once, within the edge's per-user send burst) queue M messages to the offline
  * receiver and wait for every {@code sent}; after {@code --settle} seconds (so the router has put
  * them all in the mailbox) the receiver connects and the clock runs from the connect call to the
  * {@code welcome}, the first {@code msg}, the M-th {@code msg} and the cumulative {@code ack}
@@ -43,8 +43,12 @@ public final class OfflineBench implements java.util.concurrent.Callable<Integer
     int rounds;
 
     @picocli.CommandLine.Option(names = "--per-sender", defaultValue = "100",
-            description = "messages each sender sends at once (edge burst 200 by default) (default: ${DEFAULT-VALUE})")
+            description = "messages each sender sends at once, at most the edge's edge.rate.user-send-burst (100 by default) (default: ${DEFAULT-VALUE})")
     int perSender;
+
+    @picocli.CommandLine.Option(names = "--sender-rate", defaultValue = "20",
+            description = "the edge's edge.rate.user-sends-per-second: a sender's next burst waits until its bucket has refilled (default: ${DEFAULT-VALUE})")
+    double senderRate;
 
     @picocli.CommandLine.Option(names = "--settle", defaultValue = "3", description = "seconds between the last `sent` and the reconnect (default: ${DEFAULT-VALUE})")
     double settle;
@@ -129,8 +133,9 @@ public final class OfflineBench implements java.util.concurrent.Callable<Integer
                 results.add(reconnect(fleet, round, receiver, receiverToken, receiverIndex, accounting, delivery, deadline
                         + (long) (settle * 1e9), queueSeconds));
                 System.err.printf("round %d: %s%n", round, results.getLast());
-                // let the senders' token buckets refill before the next burst
-                Thread.sleep(Math.max(0, (long) (perSender / 40.0 * 1000) - (long) (settle * 1000)));
+                // let the senders' send buckets refill before the next burst (10% margin)
+                long refilled = q0 + (long) (perSender / senderRate * 1.1e9);
+                Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(refilled - System.nanoTime())));
             }
             ProcStats.Cpu cpu = meter.stop();
             delivery.tick(System.nanoTime());
