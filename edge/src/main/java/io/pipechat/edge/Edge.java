@@ -17,6 +17,8 @@ import io.pipechat.edge.auth.BearerTokens;
 import io.pipechat.edge.auth.DevTokenService;
 import io.pipechat.edge.auth.Errors;
 import io.pipechat.edge.delivery.DeliveryConsumer;
+import io.pipechat.edge.devices.DeviceQueries;
+import io.pipechat.edge.devices.DeviceService;
 import io.pipechat.edge.delivery.EventPublisher;
 import io.pipechat.edge.delivery.Heartbeat;
 import io.pipechat.edge.groups.GroupService;
@@ -32,6 +34,7 @@ import io.pipechat.protocol.auth.InvalidTokenException;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.observe.health.HealthObserver;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -116,8 +119,9 @@ public final class Edge implements AutoCloseable {
         EventPublisher publisher = new EventPublisher(edge.bootstrapServers(), edge.topics(),
                 "edge-" + edge.partition(), metrics);
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        DeviceQueries deviceQueries = new DeviceQueries();
         DeliveryConsumer deliveries = new DeliveryConsumer(edge.bootstrapServers(), edge.topics().deliveries(),
-                edge.partition(), sessions, metrics, failure::complete);
+                edge.partition(), sessions, metrics, deviceQueries::answered, failure::complete);
         long writeTimeout = edge.writeTimeout().toNanos();
         // A socket whose peer stopped reading blocks its writer; drop it rather than hold it and its queue.
         timers.scheduleWithFixedDelay(() -> {
@@ -148,9 +152,11 @@ public final class Edge implements AutoCloseable {
                 .location("web").context("/").welcome("index.html"))));
         builder.routing(routing -> {
             routing.get("/v1/ws", (req, res) -> refuseWithoutUpgrade(tokens, req, res));
-            for (String api : List.of("/v1/groups", "/v1/push", "/v1/dev")) {
+            for (String api : List.of("/v1/groups", "/v1/push", "/v1/dev", "/v1/devices")) {
                 routing.any(api, limitBody(edge.maxBodyBytes())).any(api + "/*", limitBody(edge.maxBodyBytes()));
             }
+            routing.register("/v1/devices", new DeviceService(tokens, publisher, deviceQueries, edge.partition(),
+                    Duration.ofSeconds(5)));
             database.ifPresent(db -> {
                 routing.register("/v1/groups", new GroupService(
                         new GroupStore(db.dataSource(), config.get("groups.max-members").asInt().orElse(1024)), tokens));

@@ -64,8 +64,9 @@ class DeliveryFailureIT {
                 send(producer, topics, "lou", json(new Delivery.Flushed("lou", session)));
                 send(producer, topics, "x", "\u0000\u00ffnot json".getBytes(StandardCharsets.ISO_8859_1));
                 send(producer, topics, "x", "{\"type\":\"frame\",\"v\":1,\"frame\":{\"type\":\"pong\"}}".getBytes());
-                send(producer, topics, "x", "{\"type\":\"frame\",\"v\":1,\"user\":\"x\",\"frame\":{\"type\":\"teleport\"}}".getBytes());
-                send(producer, topics, "lou", json(new Delivery.Frame("lou", null,
+                // The edge hands frames on without decoding them, but a frame must be a JSON object.
+                send(producer, topics, "x", "{\"type\":\"frame\",\"v\":1,\"user\":\"x\",\"frame\":\"teleport\"}".getBytes());
+                send(producer, topics, "lou", json(Delivery.Frame.of("lou", null,
                         new ServerFrame.Msg(1, "after-poison", "x", Address.user("lou"), 1, "still here", null))));
                 assertThat(lou.next("msg").get("id").asText()).isEqualTo("after-poison");
                 assertThat(PrometheusText.value(scrape(base), "pipechat_edge_deliveries_skipped_total", edgeTag).orElse(0))

@@ -247,8 +247,8 @@ class EdgeIT {
                     new Delivery.Flushed("dave", sessionOf("dave", "default"))));
             ServerFrame.Msg other = new ServerFrame.Msg(1, "elsewhere", "x", Address.user("dave"), 1, "not for edge 0", null);
             ServerFrame.Msg mine = new ServerFrame.Msg(2, "here", "x", Address.user("dave"), 1, "for edge 0", null);
-            producer.send(new ProducerRecord<>(topics.deliveries(), 1, "dave", new Delivery.Frame("dave", null, other)));
-            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "dave", new Delivery.Frame("dave", null, mine)));
+            producer.send(new ProducerRecord<>(topics.deliveries(), 1, "dave", Delivery.Frame.of("dave", null, other)));
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "dave", Delivery.Frame.of("dave", null, mine)));
             producer.flush();
             JsonNode msg = dave.next("msg");
             assertThat(msg.get("id").asText()).isEqualTo("here");
@@ -266,12 +266,12 @@ class EdgeIT {
     void aNewSessionSeesItsMailboxFlushBeforeLiveFramesWrittenMeanwhile() {
         try (ChatClient ivy = connect("ivy"); var producer = producer()) {
             String session = sessionOf("ivy", "default");
-            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", null, msg("ivy", 79))));
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", Delivery.Frame.of("ivy", null, msg("ivy", 79))));
             for (long seq = 1; seq <= 3; seq++) {
-                producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", session, msg("ivy", seq))));
+                producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", Delivery.Frame.of("ivy", session, msg("ivy", seq))));
             }
             producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Flushed("ivy", session)));
-            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", new Delivery.Frame("ivy", null, msg("ivy", 80))));
+            producer.send(new ProducerRecord<>(topics.deliveries(), 0, "ivy", Delivery.Frame.of("ivy", null, msg("ivy", 80))));
             producer.flush();
             assertThat(ivy.next("msg", 4)).extracting(m -> m.get("seq").asLong()).containsExactly(1L, 2L, 3L, 80L);
         }
@@ -292,7 +292,7 @@ class EdgeIT {
                 String session = ((UserEvent.SessionOpened) readAll(own.userEvents(),
                         e -> e instanceof UserEvent.SessionOpened o && o.user().equals("jo"), 1).getLast()).session();
                 producer.send(new ProducerRecord<>(own.deliveries(), partition, "jo", new Delivery.Flushed("jo", session)));
-                producer.send(new ProducerRecord<>(own.deliveries(), partition, "jo", new Delivery.Frame("jo", null, msg("jo", 1))));
+                producer.send(new ProducerRecord<>(own.deliveries(), partition, "jo", Delivery.Frame.of("jo", null, msg("jo", 1))));
                 producer.flush();
                 assertThat(flushed.next("msg").get("seq").asLong()).as("the marker arrived").isEqualTo(1);
                 try (ChatClient waiting = ChatClient.connect(impatientBase, ChatClient.devToken(impatientBase, "kim"), "default")) {
@@ -325,7 +325,7 @@ class EdgeIT {
                     .getFirst();
             ServerFrame.Msg msg = new ServerFrame.Msg(5, "to-phone", "x", Address.user("hank"), 1, "phone only", null);
             producer.send(new ProducerRecord<>(topics.deliveries(), 0, "hank",
-                    new Delivery.Frame("hank", phoneOpened.session(), msg)));
+                    Delivery.Frame.of("hank", phoneOpened.session(), msg)));
             producer.flush();
             assertThat(phone.next("msg").get("id").asText()).isEqualTo("to-phone");
             assertThat(laptop.drain("msg", Duration.ofMillis(500))).isEmpty();

@@ -68,7 +68,7 @@ class SlowReaderIT {
             String session = sessionOpened(kafka, topics.userEvents(), "sloth");
             String body = "x".repeat(50_000);
             for (int seq = 1; seq <= 300; seq++) { // 15 MB for a socket that reads nothing
-                producer.send(new ProducerRecord<>(topics.deliveries(), PARTITION, "sloth", new Delivery.Frame("sloth", session,
+                producer.send(new ProducerRecord<>(topics.deliveries(), PARTITION, "sloth", Delivery.Frame.of("sloth", session,
                         new ServerFrame.Msg(seq, "m" + seq, "x", Address.user("sloth"), 1, body, null))));
             }
             producer.flush();

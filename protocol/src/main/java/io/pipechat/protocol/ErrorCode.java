@@ -10,6 +10,7 @@ public enum ErrorCode {
     FORBIDDEN("forbidden"),
     NOT_MEMBER("not_member"),
     UNKNOWN_RECIPIENT("unknown_recipient"),
+    MAILBOX_FULL("mailbox_full"),
     INTERNAL("internal");
 
     private final String wire;

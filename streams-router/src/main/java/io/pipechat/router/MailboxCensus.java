@@ -1,6 +1,6 @@
 package io.pipechat.router;
 
-import io.pipechat.router.mailbox.Counters;
+import io.pipechat.router.state.UserState;
 import java.time.Duration;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
@@ -11,10 +11,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Keeps one task's mailbox figures ({@link RouterMeters.TaskMailbox}: entries, users with mail) in
- * step with its counters store. It counts the store once when the task starts, in chunks of
+ * step with its users store. It counts the store once when the task starts, in chunks of
  * {@link RouterMeters#countChunk} users (the first at once, the rest every {@link #COUNT_PERIOD}, so
  * a big task does not wait for the count; the stores are restored by then, since Kafka Streams
- * initialises a task's processors only once they are), and every write to the counters store goes
+ * initialises a task's processors only once they are), and every write to the users store goes
  * through {@link #put}, which updates the figures.
  */
 final class MailboxCensus {
@@ -22,15 +22,15 @@ final class MailboxCensus {
     public static final int COUNT_CHUNK = 10_000;
     static final Duration COUNT_PERIOD = Duration.ofMillis(100);
 
-    private final KeyValueStore<String, Counters> counters;
+    private final KeyValueStore<String, UserState> users;
     private final RouterMeters meters;
     private final String task;
     private final RouterMeters.TaskMailbox tally;
     private String countedUpTo;
     private Cancellable counting;
 
-    MailboxCensus(ProcessorContext<?, ?> context, KeyValueStore<String, Counters> counters, RouterMeters meters) {
-        this.counters = counters;
+    MailboxCensus(ProcessorContext<?, ?> context, KeyValueStore<String, UserState> users, RouterMeters meters) {
+        this.users = users;
         this.meters = meters;
         this.task = context.taskId().toString();
         this.tally = meters.register(task);
@@ -40,16 +40,21 @@ final class MailboxCensus {
         }
     }
 
-    /** The user's counters, {@link Counters#initial()} if none. */
-    Counters get(String user) {
-        Counters c = counters.get(user);
-        return c == null ? Counters.initial() : c;
+    /** The user's state, {@link UserState#initial()} if none. */
+    UserState get(String user) {
+        UserState u = users.get(user);
+        return u == null ? UserState.initial() : u;
     }
 
-    /** Writes {@code after} over {@code before} and counts the change of the user's pending entries. */
-    void put(String user, Counters before, Counters after) {
-        counters.put(user, after);
-        tally.changed(user, before.pending(), after.pending());
+    /** Writes the user's state, which had {@code pendingBefore} entries when it was read. */
+    void put(String user, int pendingBefore, UserState after) {
+        users.put(user, after);
+        tally.changed(user, pendingBefore, after.pending());
+    }
+
+    /** The users store from {@code after} (exclusive; null: from the first), for sweeps. */
+    KeyValueIterator<String, UserState> from(String after) {
+        return after == null ? users.all() : users.range(after + '\u0000', null);
     }
 
     /** The oldest entry's storage time found by a retention pass ({@link RouterMeters.TaskMailbox#NONE} if none). */
@@ -66,22 +71,20 @@ final class MailboxCensus {
 
     private void countChunk() {
         long entries = 0;
-        long users = 0;
+        long withMail = 0;
         int seen = 0;
         boolean more;
-        // The smallest key after countedUpTo: that key plus the smallest character.
-        try (KeyValueIterator<String, Counters> it =
-                     countedUpTo == null ? counters.all() : counters.range(countedUpTo + '\u0000', null)) {
+        try (KeyValueIterator<String, UserState> it = from(countedUpTo)) {
             while (seen < meters.countChunk && it.hasNext()) {
-                KeyValue<String, Counters> c = it.next();
-                entries += c.value.pending();
-                users += c.value.pending() > 0 ? 1 : 0;
-                countedUpTo = c.key;
+                KeyValue<String, UserState> u = it.next();
+                entries += u.value.pending();
+                withMail += u.value.pending() > 0 ? 1 : 0;
+                countedUpTo = u.key;
                 seen++;
             }
             more = it.hasNext();
         }
-        tally.counted(countedUpTo, entries, users, !more);
+        tally.counted(countedUpTo, entries, withMail, !more);
         if (!more && counting != null) {
             counting.cancel();
             counting = null;

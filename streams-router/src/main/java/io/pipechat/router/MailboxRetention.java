@@ -1,8 +1,8 @@
 package io.pipechat.router;
 
-import io.pipechat.router.mailbox.Counters;
-import io.pipechat.router.mailbox.MailboxEntry;
-import io.pipechat.router.mailbox.MailboxKeys;
+import io.pipechat.router.state.MailboxEntry;
+import io.pipechat.router.state.MailboxKeys;
+import io.pipechat.router.state.UserState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Retention: deletes mailbox entries stored longer ago than the retention, acked or not
- * (PROTOCOL.md), and lowers their users' pending counts. Run by a wall-clock punctuator of
+ * (PROTOCOL.md), lowers their users' pending counts and raises their floor past them (so a device
+ * registered later starts after them). Run by a wall-clock punctuator of
  * {@link UserEventProcessor}. A user's entries are stored in seq order, so the scan skips to the
  * next user at the first entry still young enough: the cost is one seek per user with mail plus one
  * step per expired entry. The first entry kept of each user gives the task's oldest entry
@@ -44,6 +45,7 @@ final class MailboxRetention {
         long cutoff = now - retention.toMillis();
         long oldest = RouterMeters.TaskMailbox.NONE;
         Map<String, Integer> expiredPerUser = new HashMap<>();
+        Map<String, Long> expiredUpto = new HashMap<>();
         String from = null;
         boolean more = true;
         while (more) {
@@ -65,11 +67,14 @@ final class MailboxRetention {
             for (String key : doomed) {
                 mailbox.delete(key);
                 expiredPerUser.merge(MailboxKeys.user(key), 1, Integer::sum);
+                expiredUpto.merge(MailboxKeys.user(key), MailboxKeys.seq(key), Math::max);
             }
         }
         expiredPerUser.forEach((user, n) -> {
-            Counters c = census.get(user);
-            census.put(user, c, c.expired(n));
+            UserState u = census.get(user);
+            int pendingBefore = u.pending();
+            u.expired(n, expiredUpto.get(user));
+            census.put(user, pendingBefore, u);
             expired.accept(n);
         });
         census.oldest(oldest);

@@ -60,11 +60,12 @@ import java.util.function.Function;
  *                          shortly before a router: 60 s of the 104-109 s take-over were this wait
  *                          (docs/OPERATIONS.md). Internal-topic checks through the same client retry
  *                          on their own, so a shorter timeout only makes each attempt give up sooner.
+ * @param limits            per-user limits and the flush page size ({@link Limits})
  */
 public record RouterConfig(String applicationId, Duration retention, Duration dedupWindow, Duration edgeTimeout,
                            Duration retentionInterval, Duration pushQuietPeriod, int standbyReplicas,
                            Duration commitInterval, Duration sessionTimeout, Duration heartbeatInterval,
-                           Duration adminTimeout) {
+                           Duration adminTimeout, Limits limits) {
 
     public static final String DEFAULT_APPLICATION_ID = "pipechat-router";
 
@@ -86,6 +87,7 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
             throw new IllegalArgumentException("router.heartbeat-interval (" + heartbeatInterval
                     + ") must be shorter than router.session-timeout (" + sessionTimeout + ")");
         }
+        Objects.requireNonNull(limits, "limits");
         if (standbyReplicas < 0) {
             throw new IllegalArgumentException("router.standby-replicas must be >= 0, not " + standbyReplicas);
         }
@@ -94,7 +96,7 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
     public static RouterConfig defaults() {
         return new RouterConfig(DEFAULT_APPLICATION_ID, Duration.ofDays(30), Duration.ofHours(24),
                 Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0, Duration.ofSeconds(1),
-                Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15));
+                Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15), Limits.defaults());
     }
 
     /**
@@ -115,33 +117,70 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
                 duration(lookup, "router.commit-interval", d.commitInterval()),
                 duration(lookup, "router.session-timeout", d.sessionTimeout()),
                 duration(lookup, "router.heartbeat-interval", d.heartbeatInterval()),
-                duration(lookup, "router.admin-timeout", d.adminTimeout()));
+                duration(lookup, "router.admin-timeout", d.adminTimeout()),
+                new Limits(
+                        integer(lookup, "router.max-devices", d.limits().maxDevices()),
+                        integer(lookup, "router.max-mailbox-entries", d.limits().maxMailboxEntries()),
+                        integer(lookup, "router.flush-page-entries", d.limits().flushPageEntries()),
+                        integer(lookup, "router.flush-page-bytes", d.limits().flushPageBytes())));
     }
 
     public RouterConfig withApplicationId(String id) {
         return new RouterConfig(id, retention, dedupWindow, edgeTimeout, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits);
     }
 
     public RouterConfig withRetention(Duration d) {
         return new RouterConfig(applicationId, d, dedupWindow, edgeTimeout, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits);
     }
 
     public RouterConfig withEdgeTimeout(Duration d) {
         return new RouterConfig(applicationId, retention, dedupWindow, d, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits);
     }
 
     public RouterConfig withCommitInterval(Duration d) {
         return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
-                pushQuietPeriod, standbyReplicas, d, sessionTimeout, heartbeatInterval, adminTimeout);
+                pushQuietPeriod, standbyReplicas, d, sessionTimeout, heartbeatInterval, adminTimeout, limits);
     }
 
     /** With another session timeout and heartbeat interval (the consumer group's failure detection). */
     public RouterConfig withGroupTimeouts(Duration session, Duration heartbeat) {
         return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
-                pushQuietPeriod, standbyReplicas, commitInterval, session, heartbeat, adminTimeout);
+                pushQuietPeriod, standbyReplicas, commitInterval, session, heartbeat, adminTimeout, limits);
+    }
+
+    public RouterConfig withLimits(Limits l) {
+        return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
+                pushQuietPeriod, standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, l);
+    }
+
+    /**
+     * What one user may hold, and how much of a mailbox goes out at once.
+     *
+     * @param maxDevices        {@code router.max-devices}, default 8: registered devices per user; a
+     *                          session of one more is closed with 4403 (PROTOCOL.md)
+     * @param maxMailboxEntries {@code router.max-mailbox-entries}, default 50,000: a message for a user
+     *                          with this many entries is refused and its sender gets {@code mailbox_full}
+     * @param flushPageEntries  {@code router.flush-page-entries}, default 1,000: entries per page of a
+     *                          mailbox flush; the next page goes out when the device has acked half
+     *                          of this one, so a client that reads slowly holds at most about a page
+     *                          in the edge's queue (edge.outbound-queue is 4,096 frames)
+     * @param flushPageBytes    {@code router.flush-page-bytes}, default 1 MiB: the same bound in frame
+     *                          bytes (edge.outbound-queue-chars is 4 Mi)
+     */
+    public record Limits(int maxDevices, int maxMailboxEntries, int flushPageEntries, int flushPageBytes) {
+        public Limits {
+            if (maxDevices < 1 || maxMailboxEntries < 1 || flushPageEntries < 2 || flushPageBytes < 1) {
+                throw new IllegalArgumentException("router limits must be positive (flush pages of at least 2): "
+                        + maxDevices + ", " + maxMailboxEntries + ", " + flushPageEntries + ", " + flushPageBytes);
+            }
+        }
+
+        public static Limits defaults() {
+            return new Limits(8, 50_000, 1_000, 1 << 20);
+        }
     }
 
     private static String string(Function<String, String> lookup, String key, String fallback) {

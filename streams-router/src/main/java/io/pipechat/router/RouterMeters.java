@@ -32,6 +32,10 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>{@code pipechat_router_mailbox_acked_total}</td><td>counter</td><td>entries deleted by an ack</td></tr>
  *   <tr><td>{@code pipechat_router_mailbox_expired_total}</td><td>counter</td><td>entries deleted by retention</td></tr>
  *   <tr><td>{@code pipechat_router_duplicates_dropped_total}</td><td>counter</td><td>messages dropped as duplicates</td></tr>
+ *   <tr><td>{@code pipechat_router_reads_refused_total}</td><td>counter</td><td>{@code read}s of a message
+ *       the reader did not receive (within the dedup window): no receipt sent</td></tr>
+ *   <tr><td>{@code pipechat_router_mailbox_full_total}</td><td>counter</td><td>messages refused because
+ *       the recipient's mailbox was full (the sender got {@code mailbox_full})</td></tr>
  *   <tr><td>{@code pipechat_router_invalid_skipped_total}</td><td>counter</td><td>readable events that
  *       made no sense (wrong key, missing fields) and were skipped</td></tr>
  * </table>
@@ -65,6 +69,8 @@ public final class RouterMeters {
     final LongAdder expired = new LongAdder();
     final LongAdder duplicates = new LongAdder();
     final LongAdder invalid = new LongAdder();
+    final LongAdder readsRefused = new LongAdder();
+    final LongAdder mailboxFull = new LongAdder();
     private final Map<String, TaskMailbox> tasks = new ConcurrentHashMap<>();
     final int countChunk;
 
@@ -212,6 +218,8 @@ public final class RouterMeters {
         counter(registry, "pipechat.router.mailbox.expired", "mailbox entries deleted by retention", expired);
         counter(registry, "pipechat.router.duplicates.dropped", "messages dropped as duplicates", duplicates);
         counter(registry, "pipechat.router.invalid.skipped", "user events skipped as invalid", invalid);
+        counter(registry, "pipechat.router.reads.refused", "reads of messages the reader did not receive", readsRefused);
+        counter(registry, "pipechat.router.mailbox.full", "messages refused for a full mailbox", mailboxFull);
     }
 
     private void gauge(MeterRegistry registry, String name, String description, String unit,

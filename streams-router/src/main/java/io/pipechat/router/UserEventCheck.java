@@ -26,15 +26,20 @@ final class UserEventCheck {
         return switch (event) {
             case UserEvent.Message m -> !Ids.isUserId(m.from()) ? "message without a valid sender"
                     : !Ids.isMessageId(m.id()) ? "message without a valid id"
-                    : m.to() == null ? "message without to" : null;
+                    : m.to() == null ? "message without to"
+                    : m.isOwnCopy() && m.device() == null ? "own copy without the device that sent it" : null;
             case UserEvent.Receipt r -> r.id() == null || r.by() == null || r.status() == null
                     ? "receipt without id, by or status" : null;
-            case UserEvent.Ack a -> a.upto() < 0 ? "negative upto" : null;
-            case UserEvent.SessionOpened o -> o.session() == null || o.device() == null || o.edge() < 0
+            case UserEvent.Ack a -> a.upto() < 0 ? "negative upto" : !Ids.isDevice(a.device()) ? "ack without a valid device" : null;
+            case UserEvent.SessionOpened o -> o.session() == null || !Ids.isDevice(o.device()) || o.edge() < 0
                     ? "session opened without session, device or edge" : null;
             case UserEvent.SessionClosed c -> c.session() == null ? "session closed without session" : null;
             case UserEvent.Typing t -> t.from() == null ? "typing without from" : null;
             case UserEvent.Rejected r -> r.code() == null ? "rejected without code" : null;
+            case UserEvent.Read r -> !Ids.isUserId(r.from()) || !Ids.isMessageId(r.id()) || r.device() == null
+                    ? "read without a valid from, id or device" : null;
+            case UserEvent.DeviceRemoved d -> !Ids.isDevice(d.device()) ? "device removed without a valid device" : null;
+            case UserEvent.DevicesQuery q -> q.request() == null || q.edge() < 0 ? "devices query without request or edge" : null;
         };
     }
 }

@@ -17,7 +17,8 @@ class RouterConfigTest {
         assertThat(RouterConfig.from(key -> null)).isEqualTo(RouterConfig.defaults());
         assertThat(RouterConfig.defaults()).isEqualTo(new RouterConfig("pipechat-router", Duration.ofDays(30),
                 Duration.ofHours(24), Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0,
-                Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15)));
+                Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15),
+                new RouterConfig.Limits(8, 50_000, 1_000, 1 << 20)));
     }
 
     @Test
@@ -33,11 +34,16 @@ class RouterConfigTest {
                 Map.entry("router.commit-interval", "50ms"),
                 Map.entry("router.session-timeout", "20s"),
                 Map.entry("router.heartbeat-interval", "5s"),
-                Map.entry("router.admin-timeout", "30s"));
+                Map.entry("router.admin-timeout", "30s"),
+                Map.entry("router.max-devices", "3"),
+                Map.entry("router.max-mailbox-entries", "100"),
+                Map.entry("router.flush-page-entries", "10"),
+                Map.entry("router.flush-page-bytes", "4096"));
 
         assertThat(RouterConfig.from(settings::get)).isEqualTo(new RouterConfig("router-b", Duration.ofDays(7),
                 Duration.ofHours(12), Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofMinutes(5), 1,
-                Duration.ofMillis(50), Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(30)));
+                Duration.ofMillis(50), Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(30),
+                new RouterConfig.Limits(3, 100, 10, 4096)));
     }
 
     @Test

@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.protocol.Address;
-import io.pipechat.protocol.Json;
 import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.ReceiptStatus;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.Delivery;
+import io.pipechat.protocol.events.DeliveryCodec;
 import io.pipechat.protocol.events.EdgeHeartbeat;
 import io.pipechat.protocol.events.UserEvent;
 import io.pipechat.protocol.frames.ServerFrame;
@@ -102,7 +102,7 @@ class RouterIT {
                 assertThat(out).filteredOn(o -> o.delivery().user().equals("carol"))
                         .extracting(Out::partition).containsExactly(1);
                 beforeRestart = out.stream().filter(o -> o.delivery().user().equals("bob"))
-                        .map(o -> ((Delivery.Frame) o.delivery()).frame()).toList();
+                        .map(o -> ((Delivery.Frame) o.delivery()).decoded()).toList();
                 assertThat(beforeRestart).extracting(f -> ((ServerFrame.Msg) f).seq()).as("increasing")
                         .isSorted().doesNotHaveDuplicates().hasSize(3);
                 assertThat(first.metrics().entrySet()).anySatisfy(e -> {
@@ -122,24 +122,24 @@ class RouterIT {
                 List<Out> flushed = reconnect.stream().filter(o -> o.partition() == 0).toList();
                 assertThat(flushed).extracting(o -> ((Delivery.Frame) o.delivery()).session())
                         .containsExactly("s2", "s2", "s2");
-                assertThat(flushed).extracting(o -> ((Delivery.Frame) o.delivery()).frame())
+                assertThat(flushed).extracting(o -> ((Delivery.Frame) o.delivery()).decoded())
                         .as("the restored mailbox flushes the same entries in seq order")
                         .isEqualTo(beforeRestart);
 
                 send(producer, topics, message("alice", "bob", "m4", "after restore"));
                 List<Out> next = read(edges, 1);
                 assertThat(next).extracting(Out::partition).containsExactly(0);
-                assertThat(((ServerFrame.Msg) ((Delivery.Frame) next.getFirst().delivery()).frame()).seq())
+                assertThat(((ServerFrame.Msg) ((Delivery.Frame) next.getFirst().delivery()).decoded()).seq())
                         .as("seqs keep growing after the restore")
                         .isGreaterThan(((ServerFrame.Msg) beforeRestart.getLast()).seq());
 
                 send(producer, topics, new UserEvent.SessionOpened("alice", "laptop", "a1", 1, EPOCH, now()));
                 send(producer, topics, new UserEvent.Ack("bob", "phone",
-                        ((ServerFrame.Msg) ((Delivery.Frame) next.getFirst().delivery()).frame()).seq(), now()));
+                        ((ServerFrame.Msg) ((Delivery.Frame) next.getFirst().delivery()).decoded()).seq(), now()));
                 List<Out> receipts = read(edges, 4);
                 assertThat(receipts).as("bob's ack comes back to alice's edge as delivered receipts")
                         .allSatisfy(o -> assertThat(o.partition()).isEqualTo(1))
-                        .extracting(o -> (ServerFrame.Receipt) ((Delivery.Frame) o.delivery()).frame())
+                        .extracting(o -> (ServerFrame.Receipt) ((Delivery.Frame) o.delivery()).decoded())
                         .extracting(ServerFrame.Receipt::id, ServerFrame.Receipt::by, ServerFrame.Receipt::status)
                         .containsExactly(
                                 tuple("m1", "bob", ReceiptStatus.DELIVERED), tuple("m2", "bob", ReceiptStatus.DELIVERED),
@@ -191,7 +191,7 @@ class RouterIT {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (out.size() < n && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                Delivery d = Json.read(r.value(), Delivery.class);
+                Delivery d = DeliveryCodec.decode(r.value());
                 if (!(d instanceof Delivery.Flushed)) {
                     out.add(new Out(r.partition(), d));
                 }

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.protocol.Address;
-import io.pipechat.protocol.Json;
 import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.Delivery;
+import io.pipechat.protocol.events.DeliveryCodec;
 import io.pipechat.protocol.events.EdgeHeartbeat;
 import io.pipechat.protocol.events.UserEvent;
 import io.pipechat.protocol.frames.ServerFrame;
@@ -120,10 +120,10 @@ class RouterLoadIT {
             long deadline = System.nanoTime() + Duration.ofSeconds(Math.max(60, PER_USER)).toNanos();
             while (n < expected && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (!(Json.read(r.value(), Delivery.class) instanceof Delivery.Frame frame)) {
+                    if (!(DeliveryCodec.decode(r.value()) instanceof Delivery.Frame frame)) {
                         continue;       // the flush markers of the sessions opened above
                     }
-                    ServerFrame.Msg msg = (ServerFrame.Msg) frame.frame();
+                    ServerFrame.Msg msg = (ServerFrame.Msg) frame.decoded();
                     int user = Integer.parseInt(frame.user().substring(1));
                     assertThat(r.partition()).as("edge of %s", frame.user()).isEqualTo(user % EDGES);
                     received.computeIfAbsent(frame.user(), k -> new ArrayList<>()).add(msg);
@@ -148,7 +148,7 @@ class RouterLoadIT {
                 List<ServerFrame.Msg> got = new ArrayList<>();
                 while (got.isEmpty() && System.nanoTime() - sent < Duration.ofSeconds(10).toNanos()) {
                     consumer.poll(Duration.ofMillis(5)).forEach(r ->
-                            got.add((ServerFrame.Msg) ((Delivery.Frame) Json.read(r.value(), Delivery.class)).frame()));
+                            got.add((ServerFrame.Msg) ((Delivery.Frame) DeliveryCodec.decode(r.value())).decoded()));
                 }
                 idle[i] = (System.nanoTime() - sent) / 1_000_000;
                 assertThat(got).extracting(ServerFrame.Msg::id).containsExactly("p" + i);

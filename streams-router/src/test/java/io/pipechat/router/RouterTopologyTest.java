@@ -4,106 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pipechat.protocol.Address;
 import io.pipechat.protocol.ErrorCode;
-import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.ReceiptStatus;
-import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.Delivery;
 import io.pipechat.protocol.events.EdgeHeartbeat;
 import io.pipechat.protocol.events.PushRequest;
 import io.pipechat.protocol.events.UserEvent;
 import io.pipechat.protocol.frames.ServerFrame;
-import io.pipechat.router.mailbox.Counters;
-import io.pipechat.router.mailbox.MailboxEntry;
-import io.pipechat.router.mailbox.MailboxKeys;
-import io.pipechat.router.presence.Presence;
+import io.pipechat.router.state.UserState;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.processor.StreamPartitioner;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The router's rules, one test each, on {@link TopologyTestDriver} with the real topology, stores
- * and Kafka Streams configuration.
- *
- * <p>The driver's mock producer reports one partition for every topic, so the topology under test
- * gets a partitioner that asks the real {@link EdgePartitioner} with {@value #DELIVERY_PARTITIONS}
- * partitions and records its answer: each delivery read here is paired with the partition it was
- * sent to. {@code RouterIT} checks the partitions on a real broker.
+ * The router's rules for one device per user, one test each ({@link RouterDriverTest}); the rules
+ * for several devices are {@link DeviceRulesTest}.
  */
-class RouterTopologyTest {
-    private static final Instant START = Instant.parse("2026-03-01T12:00:00Z");
-    private static final int DELIVERY_PARTITIONS = 4;
-    private static final long EPOCH = 1000;
-
-    private final Topics topics = Topics.defaults();
-    private final RouterConfig config = RouterConfig.defaults();
-    private final List<Integer> partitionDecisions = new ArrayList<>();
-    private final RouterMeters meters = new RouterMeters();
-
-    @TempDir
-    Path stateDir;
-
-    private TopologyTestDriver driver;
-    private TestInputTopic<String, UserEvent> eventsTopic;
-    private TestInputTopic<String, byte[]> rawEvents;
-    /** The offset of the next record of chat.user-events (the driver's topics have one partition). */
-    private long nextOffset;
-    private TestInputTopic<String, EdgeHeartbeat> heartbeats;
-    private TestOutputTopic<String, Delivery> deliveries;
-    private TestOutputTopic<String, UserEvent> receipts;
-    private TestOutputTopic<String, PushRequest> pushes;
-    private long now = START.toEpochMilli();
-
-    /** A record read from {@code chat.deliveries} with the partition the router chose. */
-    record Out(int partition, Delivery delivery) {
-    }
-
-    @BeforeEach
-    void startDriver() {
-        EdgePartitioner real = new EdgePartitioner();
-        StreamPartitioner<String, Routed> recording = (topic, key, value, ignored) -> {
-            Optional<Set<Integer>> decision = real.partitions(topic, key, value, DELIVERY_PARTITIONS);
-            decision.get().forEach(partitionDecisions::add);
-            return decision;
-        };
-        driver = new TopologyTestDriver(RouterTopology.build(topics, config, meters, recording),
-                Router.streamsConfig(config, "localhost:1", stateDir), START);
-        eventsTopic = driver.createInputTopic(topics.userEvents(), new StringSerializer(), JsonSerde.serializer());
-        rawEvents = driver.createInputTopic(topics.userEvents(), new StringSerializer(), new ByteArraySerializer());
-        heartbeats = driver.createInputTopic(topics.edges(), new StringSerializer(), JsonSerde.serializer());
-        deliveries = driver.createOutputTopic(topics.deliveries(), new StringDeserializer(),
-                JsonSerde.deserializer(Delivery.class));
-        receipts = driver.createOutputTopic(topics.userEvents(), new StringDeserializer(),
-                JsonSerde.deserializer(UserEvent.class));
-        pushes = driver.createOutputTopic(topics.push(), new StringDeserializer(),
-                JsonSerde.deserializer(PushRequest.class));
-    }
-
-    @AfterEach
-    void closeDriver() {
-        driver.close();
-    }
-
-    // ---- rules ----
+class RouterTopologyTest extends RouterDriverTest {
 
     @Test
     void shouldDeliverToTheEdgeOfTheLiveSession() {
@@ -113,7 +33,7 @@ class RouterTopologyTest {
         long seq = send("alice", "bob", "m1", "hi bob");
 
         assertThat(readDeliveries()).containsExactly(
-                new Out(2, new Delivery.Frame("bob", null, msg(seq, "m1", "alice", "bob", "hi bob"))));
+                new Out(2, frame("bob", null, msg(seq, "m1", "alice", "bob", "hi bob"))));
         assertThat(pushes.isEmpty()).isTrue();
     }
 
@@ -127,7 +47,7 @@ class RouterTopologyTest {
 
         long seq = send("alice", "bob", "m1", "hi");
 
-        Delivery.Frame frame = new Delivery.Frame("bob", null, msg(seq, "m1", "alice", "bob", "hi"));
+        Delivery.Frame frame = frame("bob", null, msg(seq, "m1", "alice", "bob", "hi"));
         assertThat(readDeliveries()).containsExactlyInAnyOrder(new Out(1, frame), new Out(3, frame));
     }
 
@@ -177,9 +97,9 @@ class RouterTopologyTest {
 
         assertThat(s1).isLessThan(s2).isLessThan(s3);
         assertThat(readDeliveries()).containsExactly(
-                new Out(1, new Delivery.Frame("bob", "s1", msg(s1, "m1", "alice", "bob", "one"))),
-                new Out(1, new Delivery.Frame("bob", "s1", msg(s2, "c1", "carol", "bob", "two"))),
-                new Out(1, new Delivery.Frame("bob", "s1", msg(s3, "m2", "alice", "bob", "three"))));
+                new Out(1, frame("bob", "s1", msg(s1, "m1", "alice", "bob", "one"))),
+                new Out(1, frame("bob", "s1", msg(s2, "c1", "carol", "bob", "two"))),
+                new Out(1, frame("bob", "s1", msg(s3, "m2", "alice", "bob", "three"))));
     }
 
     @Test
@@ -191,9 +111,9 @@ class RouterTopologyTest {
         open("bob", "phone", "s1", 2);
 
         assertThat(readAllDeliveries()).containsExactly(
-                new Out(2, new Delivery.Frame("bob", "s1", msg(s1, "m1", "alice", "bob", "one"))),
-                new Out(2, new Delivery.Frame("bob", "s1", msg(s2, "m2", "alice", "bob", "two"))),
-                new Out(2, new Delivery.Flushed("bob", "s1")));
+                new Out(2, frame("bob", "s1", msg(s1, "m1", "alice", "bob", "one"))),
+                new Out(2, frame("bob", "s1", msg(s2, "m2", "alice", "bob", "two"))),
+                new Out(2, new Delivery.Flushed("bob", "s1", 1)));
     }
 
     @Test
@@ -202,7 +122,7 @@ class RouterTopologyTest {
 
         open("bob", "phone", "s1", 1);
 
-        assertThat(readAllDeliveries()).containsExactly(new Out(1, new Delivery.Flushed("bob", "s1")));
+        assertThat(readAllDeliveries()).containsExactly(new Out(1, new Delivery.Flushed("bob", "s1", 1)));
     }
 
     @Test
@@ -226,7 +146,7 @@ class RouterTopologyTest {
         open("bob", "phone", "s2", 1);
 
         assertThat(readDeliveries()).containsExactly(
-                new Out(1, new Delivery.Frame("bob", "s2", msg(seq, "m1", "alice", "bob", "one"))));
+                new Out(1, frame("bob", "s2", msg(seq, "m1", "alice", "bob", "one"))));
     }
 
     @Test
@@ -259,7 +179,13 @@ class RouterTopologyTest {
                 KeyValue.pair("alice", new UserEvent.Receipt("alice", "m1", "bob", ReceiptStatus.DELIVERED, null, now)),
                 KeyValue.pair("carol", new UserEvent.Receipt("carol", "g-1", "bob", ReceiptStatus.DELIVERED, "g1", now)));
         assertThat(mailbox("bob")).containsExactly(msg(s3, "m2", "alice", "bob", "later"));
-        assertThat(counters("bob")).isEqualTo(new Counters(s3 + 1, s2, now, 1, s3 + 1, 0));
+        UserState bob = state("bob");
+        assertThat(bob.lastSeq()).isEqualTo(s3);
+        assertThat(bob.device("phone").acked()).isEqualTo(s2);
+        assertThat(bob.floor()).isEqualTo(s2);
+        assertThat(bob.receiptedUpto()).isEqualTo(s2);
+        assertThat(bob.pending()).isEqualTo(1);
+        assertThat(bob.index()).extracting(e -> e.seq()).containsExactly(s3);
         assertThat(mailbox("alice")).as("the receipt comes back through chat.user-events into the sender's mailbox")
                 .containsExactly(new ServerFrame.Receipt(aliceReceipt, "m1", "bob", ReceiptStatus.DELIVERED, now, null));
 
@@ -278,7 +204,7 @@ class RouterTopologyTest {
         assertThat(mailbox("bob")).containsExactly(msg(s3, "m3", "alice", "bob", "three"));
 
         ack("bob", 1_000);
-        assertThat(counters("bob").ackedUpto()).isEqualTo(s3);
+        assertThat(state("bob").device("phone").acked()).isEqualTo(s3);
         long s4 = send("alice", "bob", "m4", "four");
 
         assertThat(mailbox("bob")).containsExactly(msg(s4, "m4", "alice", "bob", "four"));
@@ -296,29 +222,30 @@ class RouterTopologyTest {
                 msg(s1, "m1", "alice", "bob", "hello"), msg(s3, "m1", "carol", "bob", "same id, other sender"));
         assertThat(routerMetric("duplicate-dropped-total")).isEqualTo(1.0);
 
-        advance(config.dedupWindow().plusMinutes(1));
+        advance(config.dedupWindow().multipliedBy(2).plusMinutes(1));
         send("alice", "bob", "m1", "hello");
-        assertThat(mailbox("bob")).hasSize(3);
+        assertThat(mailbox("bob")).as("remembered for one to two windows").hasSize(3);
     }
 
     @Test
     void shouldStoreAndDeliverReceiptsLikeMessages() {
         long s1 = pipe("alice", new UserEvent.Receipt("alice", "m1", "bob", ReceiptStatus.READ, null, now)) + 1;
-        assertThat(pushes.readValuesToList()).containsExactly(new PushRequest("alice", 1, now));
+        assertThat(pushes.isEmpty()).as("a receipt asks for no push").isTrue();
 
         heartbeat(3, EPOCH);
         open("alice", "phone", "s1", 3);
-        assertThat(readDeliveries()).containsExactly(new Out(3, new Delivery.Frame("alice", "s1",
+        assertThat(readDeliveries()).containsExactly(new Out(3, frame("alice", "s1",
                 new ServerFrame.Receipt(s1, "m1", "bob", ReceiptStatus.READ, now, null))));
 
         long s2 = pipe("alice", new UserEvent.Receipt("alice", "m2", "bob", ReceiptStatus.DELIVERED, "g1", now)) + 1;
-        assertThat(readDeliveries()).containsExactly(new Out(3, new Delivery.Frame("alice", null,
+        assertThat(readDeliveries()).containsExactly(new Out(3, frame("alice", null,
                 new ServerFrame.Receipt(s2, "m2", "bob", ReceiptStatus.DELIVERED, now, "g1"))));
 
-        pipe("alice", new UserEvent.Receipt("alice", "m2", "bob", ReceiptStatus.DELIVERED, "g1", now));
-        assertThat(readDeliveries()).as("the same receipt again is a duplicate").isEmpty();
+        long s3 = pipe("alice", new UserEvent.Receipt("alice", "m2", "bob", ReceiptStatus.DELIVERED, "g1", now)) + 1;
+        assertThat(frames(readDeliveries())).as("the same receipt again (a replayed ack) is delivered; clients apply it once")
+                .containsExactly(new ServerFrame.Receipt(s3, "m2", "bob", ReceiptStatus.DELIVERED, now, "g1"));
 
-        ack("alice", s2);
+        ack("alice", s3);
         assertThat(mailbox("alice")).isEmpty();
         assertThat(receipts.isEmpty()).as("acking receipts emits no receipts").isTrue();
     }
@@ -333,10 +260,10 @@ class RouterTopologyTest {
         pipe("bob", new UserEvent.Typing("bob", "alice", Address.user("bob"), now));
 
         assertThat(readDeliveries()).containsExactly(
-                new Out(2, new Delivery.Frame("bob", null, new ServerFrame.Typing("alice", Address.user("bob")))));
+                new Out(2, frame("bob", null, new ServerFrame.Typing("alice", Address.user("bob")))));
         assertThat(pushes.isEmpty()).isTrue();
         assertThat(mailbox("bob")).isEmpty();
-        assertThat(counters("bob")).isNull();
+        assertThat(state("bob").pending()).isZero();
     }
 
     @Test
@@ -348,7 +275,7 @@ class RouterTopologyTest {
         open("alice", "phone", "s1", 1);
         pipe("alice", new UserEvent.Rejected("alice", "m2", ErrorCode.NOT_MEMBER, "not a member of g1", now));
 
-        assertThat(readDeliveries()).containsExactly(new Out(1, new Delivery.Frame("alice", null,
+        assertThat(readDeliveries()).containsExactly(new Out(1, frame("alice", null,
                 new ServerFrame.Error(ErrorCode.NOT_MEMBER, "not a member of g1", "m2"))));
         assertThat(mailbox("alice")).isEmpty();
         assertThat(pushes.isEmpty()).isTrue();
@@ -364,7 +291,7 @@ class RouterTopologyTest {
         open("bob", "phone", "s3", 1);
         assertThat(readDeliveries()).containsExactly(
                 new Out(0, new Delivery.Close("bob", "s1", 4409, "connected elsewhere")));
-        assertThat(presence("bob").sessions()).extracting(s -> s.session()).containsExactly("s2", "s3");
+        assertThat(sessionsOf("bob")).containsExactly("s2", "s3");
 
         send("alice", "bob", "m1", "hi");
         assertThat(readDeliveries()).extracting(Out::partition).containsExactlyInAnyOrder(0, 1);
@@ -387,15 +314,15 @@ class RouterTopologyTest {
         send("alice", "carol", "m1", "restarted");
         send("alice", "dave", "m1", "shut down");
         assertThat(readDeliveries()).containsExactly(
-                new Out(1, new Delivery.Frame("bob", null, msg(live, "m1", "alice", "bob", "live"))));
+                new Out(1, frame("bob", null, msg(live, "m1", "alice", "bob", "live"))));
         assertThat(pushes.readValuesToList()).extracting(PushRequest::user).containsExactly("carol", "dave");
 
         advance(config.edgeTimeout().plusSeconds(1));  // edge 1 stops beating
         send("alice", "bob", "m2", "stale");
         assertThat(readDeliveries()).isEmpty();
         assertThat(pushes.readValuesToList()).extracting(PushRequest::user).containsExactly("bob");
-        assertThat(presence("bob")).as("stale sessions are dropped when seen").isNull();
-        assertThat(presence("carol")).isNull();
+        assertThat(sessionsOf("bob")).as("stale sessions are dropped when seen").isEmpty();
+        assertThat(sessionsOf("carol")).isEmpty();
     }
 
     @Test
@@ -436,7 +363,7 @@ class RouterTopologyTest {
 
         assertThat(mailbox("bob")).extracting(f -> ((ServerFrame.Msg) f).body()).containsExactly("recent");
         assertThat(mailbox("carol")).hasSize(1);
-        assertThat(counters("bob").pending()).isEqualTo(1);
+        assertThat(state("bob").pending()).isEqualTo(1);
         assertThat(routerMetric("mailbox-expired-total")).as("entries, not users").isEqualTo(2.0);
         assertThat(meters.expired()).isEqualTo(2);
         assertThat(meters.mailboxEntries()).isEqualTo(2).isEqualTo(mailboxSize());
@@ -466,7 +393,8 @@ class RouterTopologyTest {
         assertThat(meters.acked()).isEqualTo(2);
         assertThat(meters.mailboxEntries()).isEqualTo(3).isEqualTo(mailboxSize());
         assertThat(meters.mailboxUsers()).as("carol and alice").isEqualTo(2);
-        assertThat(meters.pushRequests()).isEqualTo(pushes.readValuesToList().size()).isEqualTo(3);
+        assertThat(meters.pushRequests()).as("bob's and carol's, none for receipts")
+                .isEqualTo(pushes.readValuesToList().size()).isEqualTo(2);
 
         heartbeat(0, EPOCH);
         open("carol", "phone", "c1", 0);
@@ -514,113 +442,4 @@ class RouterTopologyTest {
         assertThat(readDeliveries()).isEmpty();
     }
 
-    // ---- helpers ----
-
-    private void heartbeat(int edge, long epoch) {
-        heartbeats.pipeInput(EdgeHeartbeat.key(edge), new EdgeHeartbeat(edge, epoch, now, true));
-    }
-
-    private void open(String user, String device, String session, int edge) {
-        pipe(user, new UserEvent.SessionOpened(user, device, session, edge, EPOCH, now));
-    }
-
-    private void close(String user, String device, String session, int edge) {
-        pipe(user, new UserEvent.SessionClosed(user, device, session, edge, EPOCH, now));
-    }
-
-    /** @return the seq the message gets unless it is a duplicate: its offset + 1 */
-    private long send(String from, String to, String id, String body) {
-        return pipe(to, new UserEvent.Message(to, from, id, Address.user(to), now, body, null)) + 1;
-    }
-
-    private void ack(String user, long upto) {
-        pipe(user, new UserEvent.Ack(user, "phone", upto, now));
-    }
-
-    /**
-     * Pipes {@code event} into chat.user-events and returns its offset. The driver pipes the
-     * receipts the router writes back into the same topic at once, and they take offsets too.
-     */
-    private long pipe(String key, UserEvent event) {
-        long offset = nextOffset;
-        long receiptsBefore = receipts.getQueueSize();
-        eventsTopic.pipeInput(key, event);
-        nextOffset += 1 + receipts.getQueueSize() - receiptsBefore;
-        return offset;
-    }
-
-    private void pipeRaw(String key, byte[] value) {
-        rawEvents.pipeInput(key, value);
-        nextOffset++;
-    }
-
-    private void advance(Duration d) {
-        driver.advanceWallClockTime(d);
-        now += d.toMillis();
-    }
-
-    private ServerFrame.Msg msg(long seq, String id, String from, String to, String body) {
-        return new ServerFrame.Msg(seq, id, from, Address.user(to), now, body, null);
-    }
-
-    /** Deliveries since the last read, without the {@link Delivery.Flushed} markers (see {@link #readAllDeliveries}). */
-    private List<Out> readDeliveries() {
-        return readAllDeliveries().stream().filter(o -> !(o.delivery() instanceof Delivery.Flushed)).toList();
-    }
-
-    private List<Out> readAllDeliveries() {
-        List<TestRecord<String, Delivery>> records = deliveries.readRecordsToList();
-        assertThat(partitionDecisions).hasSameSizeAs(records);
-        List<Out> out = new ArrayList<>();
-        for (int i = 0; i < records.size(); i++) {
-            assertThat(records.get(i).key()).isEqualTo(records.get(i).value().user());
-            out.add(new Out(partitionDecisions.get(i), records.get(i).value()));
-        }
-        partitionDecisions.clear();
-        return out;
-    }
-
-    private static List<ServerFrame> frames(List<Out> out) {
-        return out.stream().map(o -> ((Delivery.Frame) o.delivery()).frame()).toList();
-    }
-
-    private List<ServerFrame> mailbox(String user) {
-        KeyValueStore<String, MailboxEntry> store = driver.getKeyValueStore(RouterTopology.MAILBOX);
-        List<ServerFrame> frames = new ArrayList<>();
-        try (KeyValueIterator<String, MailboxEntry> it =
-                     store.range(MailboxKeys.key(user, 0), MailboxKeys.key(user, Long.MAX_VALUE))) {
-            it.forEachRemaining(kv -> frames.add(kv.value.frame()));
-        }
-        return frames;
-    }
-
-    private long mailboxSize() {
-        try (KeyValueIterator<String, MailboxEntry> it =
-                     driver.<String, MailboxEntry>getKeyValueStore(RouterTopology.MAILBOX).all()) {
-            long n = 0;
-            for (; it.hasNext(); it.next()) {
-                n++;
-            }
-            return n;
-        }
-    }
-
-    private Counters counters(String user) {
-        return driver.<String, Counters>getKeyValueStore(RouterTopology.COUNTERS).get(user);
-    }
-
-    private Presence presence(String user) {
-        return driver.<String, Presence>getKeyValueStore(RouterTopology.PRESENCE).get(user);
-    }
-
-    private double routerMetric(String name) {
-        return metric("stream-" + UserEventProcessor.METRICS_SCOPE + "-metrics", name);
-    }
-
-    private double metric(String group, String name) {
-        return driver.metrics().entrySet().stream()
-                .filter(e -> e.getKey().group().equals(group) && e.getKey().name().equals(name))
-                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
-                .sum();
-    }
 }

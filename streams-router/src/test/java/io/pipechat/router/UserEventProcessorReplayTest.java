@@ -3,26 +3,28 @@ package io.pipechat.router;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pipechat.protocol.Address;
-import io.pipechat.protocol.JsonSerde;
-import io.pipechat.protocol.ReceiptStatus;
+import io.pipechat.protocol.Json;
 import io.pipechat.protocol.events.Delivery;
+import io.pipechat.protocol.events.DeliveryCodec;
 import io.pipechat.protocol.events.EdgeHeartbeat;
 import io.pipechat.protocol.events.UserEvent;
 import io.pipechat.protocol.frames.ServerFrame;
-import io.pipechat.router.mailbox.Counters;
-import io.pipechat.router.mailbox.MailboxEntry;
-import io.pipechat.router.presence.Presence;
+import io.pipechat.router.presence.HeartbeatSerde;
+import io.pipechat.router.state.Device;
+import io.pipechat.router.state.MailboxEntry;
+import io.pipechat.router.state.MailboxEntrySerde;
+import io.pipechat.router.state.UserState;
+import io.pipechat.router.state.UserStateSerde;
 import java.lang.reflect.Proxy;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
@@ -32,7 +34,6 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -43,31 +44,32 @@ import org.junit.jupiter.params.provider.MethodSource;
  * that each hold either the state at that commit or everything written since (each store has its
  * own changelog, so after a kill -9 any mix can be restored), then processes the records after the
  * commit again, and the receipts the replay writes after them. Every mix must end in the clean run's
- * mailboxes and counters, deliver only frames the clean run delivered, and give the sender each
- * receipt once.
+ * mailbox and device cursors for the recipient, deliver only frames the clean run delivered, and give
+ * the senders their receipts (a replayed ack may send one twice: clients apply receipts once).
  */
 class UserEventProcessorReplayTest {
     private static final String TOPIC = "chat.user-events";
     private static final long NOW = 1_772_366_400_000L;
     private static final long EPOCH = 7;
-    private static final List<String> STORES =
-            List.of(RouterTopology.PRESENCE, RouterTopology.MAILBOX, RouterTopology.COUNTERS, RouterTopology.DEDUP);
+    private static final List<String> STORES = List.of(RouterTopology.USERS, RouterTopology.MAILBOX, RouterTopology.MESSAGE_IDS);
 
     private final RouterConfig config = RouterConfig.defaults();
 
     /** The records of one chat.user-events partition; the router's receipts are appended as it writes them. */
     private final List<KeyValue<String, UserEvent>> log = new ArrayList<>(List.of(
             event(new UserEvent.SessionOpened("bob", "phone", "s1", 0, EPOCH, NOW)),
+            event(new UserEvent.SessionOpened("bob", "laptop", "s2", 0, EPOCH, NOW)),
             event(message("alice", "bob", "m1")),
             event(message("carol", "bob", "m2")),
             event(message("alice", "bob", "m1")),                  // the client's retry: a real duplicate
-            event(new UserEvent.Ack("bob", "phone", 3, NOW)),      // seqs 2 and 3: m1 and m2
-            event(message("alice", "bob", "m3"))));
+            event(new UserEvent.Ack("bob", "phone", 4, NOW)),      // seqs 3 and 4: m1 and m2; receipts
+            event(message("alice", "bob", "m3")),
+            event(new UserEvent.Ack("bob", "laptop", 4, NOW)),     // now m1 and m2 leave the mailbox
+            event(new UserEvent.Read("bob", "alice", "m1", null, "laptop", NOW))));
 
-    /** Presence, mailbox, counters, dedup: each restored as of the commit (false) or with all writes (true). */
+    /** Users, mailbox, message ids: each restored as of the commit (false) or with all writes (true). */
     static Stream<boolean[]> restoredStores() {
-        return IntStream.range(0, 16).mapToObj(bits -> new boolean[] {
-                (bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0, (bits & 8) != 0});
+        return IntStream.range(0, 8).mapToObj(bits -> new boolean[] {(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0});
     }
 
     @ParameterizedTest
@@ -76,9 +78,11 @@ class UserEventProcessorReplayTest {
         Run clean = new Run(new State());
         clean.processAll(0);
         State expected = clean.state;
+        assertThat(expected.mailboxOf("bob")).as("m3, and the read sync for the phone")
+                .extracting(f -> f.getClass().getSimpleName()).containsExactly("Msg", "Read");
 
-        // The same, crashing after the records: the last commit was after offset 1.
-        int committed = 2;
+        // The same, crashing after the records: the last commit was after offset 2.
+        int committed = 3;
         log.subList(log.size() - clean.receiptsWritten, log.size()).clear();
         Run first = new Run(new State());
         first.processUpTo(committed);
@@ -91,52 +95,19 @@ class UserEventProcessorReplayTest {
         Run replay = new Run(mixed);
         replay.processAll(committed);
 
-        assertThat(replay.state.mailbox()).isEqualTo(expected.mailbox());
-        assertThat(replay.state.counters()).as("all but the pending count, which a replay does not restore")
-                .usingRecursiveComparison().ignoringFieldsMatchingRegexes(".*pending").isEqualTo(expected.counters());
+        assertThat(replay.state.mailboxOf("bob")).isEqualTo(expected.mailboxOf("bob"));
+        UserState bob = replay.state.user("bob");
+        UserState cleanBob = expected.user("bob");
+        assertThat(bob.devices()).extracting(Device::name, Device::acked)
+                .isEqualTo(cleanBob.devices().stream().map(d -> org.assertj.core.groups.Tuple.tuple(d.name(), d.acked())).toList());
+        assertThat(bob.lastSeq()).isEqualTo(cleanBob.lastSeq());
+        assertThat(bob.floor()).isEqualTo(cleanBob.floor());
         assertThat(replay.deliveredFrames()).as("the replay delivers what the first run did, under the same seqs")
                 .isSubsetOf(clean.deliveredFrames());
-        assertThat(receiptsIn(replay.state.mailbox(), "alice")).as("alice gets each receipt once")
-                .extracting(ServerFrame.Receipt::id).containsExactly("m1");
-        assertThat(receiptsIn(replay.state.mailbox(), "carol")).extracting(ServerFrame.Receipt::id)
-                .containsExactly("m2");
-    }
-
-    @ParameterizedTest
-    @MethodSource("restoredStores")
-    void shouldGiveAMigratedUserSeqsAboveItsOldCounterAlsoOnReplay(boolean[] keptAll) {
-        State old = new State();
-        // A counter from before seqs came from offsets: well ahead of this partition's offsets.
-        old.seed("bob", new Counters(1_000, 999, Counters.NEVER, 0, 0, 0));
-        Run first = new Run(old);
-        first.processUpTo(2);
-        State atCommit = first.state.copy();
-        first.processAll(2);
-        long m1 = seqOf(first.state, "bob", "m1");
-        assertThat(m1).isEqualTo(1_000);
-        assertThat(seqOf(first.state, "bob", "m3")).isGreaterThan(m1);
-
-        State mixed = new State();
-        for (int i = 0; i < STORES.size(); i++) {
-            mixed.copyStore(keptAll[i] ? first.state : atCommit, STORES.get(i));
-        }
-        Run replay = new Run(mixed);
-        replay.processAll(2);
-        assertThat(replay.state.mailbox()).isEqualTo(first.state.mailbox());
-        assertThat(replay.state.counters().get("bob")).usingRecursiveComparison().ignoringFields("pending")
-                .isEqualTo(first.state.counters().get("bob"));
-    }
-
-    private static long seqOf(State state, String user, String id) {
-        return state.mailbox().values().stream().map(MailboxEntry::frame)
-                .filter(f -> f instanceof ServerFrame.Msg m && m.id().equals(id)).mapToLong(f -> ((ServerFrame.Msg) f).seq())
-                .findFirst().orElseThrow();
-    }
-
-    private static List<ServerFrame.Receipt> receiptsIn(Map<String, MailboxEntry> mailbox, String user) {
-        return mailbox.entrySet().stream().filter(e -> e.getKey().startsWith(user + '\u0000'))
-                .map(e -> e.getValue().frame()).filter(f -> f instanceof ServerFrame.Receipt)
-                .map(f -> (ServerFrame.Receipt) f).toList();
+        assertThat(replay.state.receiptsOf("alice")).as("alice hears of m1 delivered and read, maybe twice")
+                .extracting(r -> r.id() + " " + r.status().wire()).containsOnly("m1 delivered", "m1 read")
+                .contains("m1 delivered", "m1 read");
+        assertThat(replay.state.receiptsOf("carol")).extracting(ServerFrame.Receipt::id).containsOnly("m2").isNotEmpty();
     }
 
     private static UserEvent.Message message(String from, String to, String id) {
@@ -186,46 +157,43 @@ class UserEventProcessorReplayTest {
             processor.process(new Record<>(kv.key, kv.value, NOW));
             for (MockProcessorContext.CapturedForward<? extends String, ?> f : context.forwarded()) {
                 String sink = f.childName().orElseThrow();
-                if (sink.equals(RouterTopology.RECEIPTS_SINK)) {
+                if (sink.equals(RouterTopology.USER_EVENTS_SINK)) {
                     log.add(KeyValue.pair(f.record().key(), (UserEvent) f.record().value()));
                     receiptsWritten++;
                 } else if (sink.equals(RouterTopology.DELIVERIES_SINK)) {
-                    deliveries.add(((Routed) f.record().value()).delivery());
+                    deliveries.add(DeliveryCodec.decode(((Routed) f.record().value()).delivery()));
                 }
             }
         }
 
-        List<ServerFrame> deliveredFrames() {
-            return deliveries.stream().filter(d -> d instanceof Delivery.Frame)
-                    .map(d -> ((Delivery.Frame) d).frame()).toList();
+        List<String> deliveredFrames() {
+            return deliveries.stream().filter(d -> d instanceof Delivery.Frame).map(d -> ((Delivery.Frame) d).frame()).toList();
         }
     }
 
     /** The processor's stores, in memory, and copies of them. */
     private static final class State {
-        final KeyValueStore<String, Presence> presence = kv(RouterTopology.PRESENCE, Presence.class);
-        final KeyValueStore<String, MailboxEntry> mailbox = kv(RouterTopology.MAILBOX, MailboxEntry.class);
-        final KeyValueStore<String, Counters> counters = kv(RouterTopology.COUNTERS, Counters.class);
-        final KeyValueStore<String, EdgeHeartbeat> edges = kv(RouterTopology.EDGES, EdgeHeartbeat.class);
-        /** Dedup entries: (key, window start) -> seq. Kafka's window stores need a real task context. */
-        final TreeMap<KeyValue<String, Long>, Long> dedupEntries =
-                new TreeMap<>(Comparator.comparing((KeyValue<String, Long> k) -> k.key).thenComparing(k -> k.value));
-        final WindowStore<String, Long> dedup = windowStore(RouterTopology.DEDUP, dedupEntries);
-        /** What the key-value stores are to hold when opened, by store name. */
+        final KeyValueStore<String, UserState> users = kv(RouterTopology.USERS, new UserStateSerde());
+        final KeyValueStore<String, MailboxEntry> mailbox = kv(RouterTopology.MAILBOX, new MailboxEntrySerde());
+        final KeyValueStore<String, EdgeHeartbeat> edges = kv(RouterTopology.EDGES, new HeartbeatSerde());
+        /** Message ids: (key, window start) -> seq. Kafka's window stores need a real task context. */
+        final TreeMap<String, Long> ids = new TreeMap<>();
+        final WindowStore<String, Long> messageIds = windowStore(RouterTopology.MESSAGE_IDS, ids);
+        /** What the key-value stores are to hold when opened, by store name (as bytes-equal copies). */
         private final Map<String, Map<String, Object>> seeds = new HashMap<>();
         private boolean open;
 
-        private static <V> KeyValueStore<String, V> kv(String name, Class<V> type) {
-            return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), JsonSerde.of(type))
+        private static <V> KeyValueStore<String, V> kv(String name, Serde<V> serde) {
+            return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), serde)
                     .withLoggingDisabled().build();
         }
 
         void register(MockProcessorContext<String, Object> context) {
-            for (var store : List.of(presence, mailbox, counters, edges)) {
+            for (var store : List.of(users, mailbox, edges)) {
                 store.init(context.getStateStoreContext(), store);
                 context.addStateStore(store);
             }
-            context.addStateStore(dedup);
+            context.addStateStore(messageIds);
             edges.put(EdgeHeartbeat.key(0), new EdgeHeartbeat(0, EPOCH, NOW, true));
             seeds.forEach((name, entries) -> entries.forEach((k, v) -> store(name).put(k, v)));
             seeds.clear();
@@ -235,9 +203,8 @@ class UserEventProcessorReplayTest {
         @SuppressWarnings("unchecked")
         private KeyValueStore<String, Object> store(String name) {
             return (KeyValueStore<String, Object>) (KeyValueStore<String, ?>) switch (name) {
-                case RouterTopology.PRESENCE -> presence;
+                case RouterTopology.USERS -> users;
                 case RouterTopology.MAILBOX -> mailbox;
-                case RouterTopology.COUNTERS -> counters;
                 default -> throw new IllegalArgumentException(name);
             };
         }
@@ -250,66 +217,49 @@ class UserEventProcessorReplayTest {
 
         /** Takes {@code from}'s present contents of store {@code name}, written once this state's stores are open. */
         void copyStore(State from, String name) {
-            if (name.equals(RouterTopology.DEDUP)) {
-                dedupEntries.putAll(from.dedupEntries);
+            if (name.equals(RouterTopology.MESSAGE_IDS)) {
+                ids.putAll(from.ids);
             } else {
                 seeds.put(name, from.open ? contents(from.store(name)) : new TreeMap<>(from.seeds.getOrDefault(name, Map.of())));
             }
         }
 
-        void seed(String user, Counters c) {
-            seeds.computeIfAbsent(RouterTopology.COUNTERS, n -> new TreeMap<>()).put(user, c);
-        }
-
-        /** The two calls the processor makes: {@code put(key, seq, time)} and {@code fetch(key, from, to)}. */
+        /** The two calls the processor makes: {@code put(key, seq, bucket)} and {@code fetch(key, bucket)}. */
         @SuppressWarnings("unchecked")
-        private static WindowStore<String, Long> windowStore(String name, TreeMap<KeyValue<String, Long>, Long> entries) {
+        private static WindowStore<String, Long> windowStore(String name, TreeMap<String, Long> entries) {
             return (WindowStore<String, Long>) Proxy.newProxyInstance(WindowStore.class.getClassLoader(),
                     new Class<?>[] {WindowStore.class}, (proxy, method, args) -> switch (method.getName()) {
                         case "name" -> name;
                         case "put" -> {
-                            entries.put(KeyValue.pair((String) args[0], (Long) args[2]), (Long) args[1]);
+                            entries.put(args[0] + "@" + args[2], (Long) args[1]);
                             yield null;
                         }
                         case "fetch" -> {
-                            String key = (String) args[0];
-                            Iterator<Long> seqs = entries.subMap(KeyValue.pair(key, (Long) args[1]), true,
-                                    KeyValue.pair(key, (Long) args[2]), true).values().iterator();
-                            yield iterator(seqs);
+                            if (args.length != 2) {
+                                throw new UnsupportedOperationException("range fetch");
+                            }
+                            yield entries.get(args[0] + "@" + args[1]);
                         }
                         default -> throw new UnsupportedOperationException(method.getName());
                     });
         }
 
-        private static WindowStoreIterator<Long> iterator(Iterator<Long> seqs) {
-            return new WindowStoreIterator<>() {
-                @Override
-                public void close() {
-                }
-
-                @Override
-                public Long peekNextKey() {
-                    throw new UnsupportedOperationException();
-                }
-
-                @Override
-                public boolean hasNext() {
-                    return seqs.hasNext();
-                }
-
-                @Override
-                public KeyValue<Long, Long> next() {
-                    return KeyValue.pair(0L, seqs.next());
-                }
-            };
+        UserState user(String user) {
+            return users.get(user);
         }
 
-        Map<String, MailboxEntry> mailbox() {
-            return contents(mailbox);
+        List<ServerFrame> mailboxOf(String user) {
+            List<ServerFrame> frames = new ArrayList<>();
+            contents(mailbox).forEach((k, v) -> {
+                if (k.startsWith(user + '\u0000')) {
+                    frames.add(Json.read(v.frame(), ServerFrame.class));
+                }
+            });
+            return frames;
         }
 
-        Map<String, Counters> counters() {
-            return contents(counters);
+        List<ServerFrame.Receipt> receiptsOf(String user) {
+            return mailboxOf(user).stream().filter(f -> f instanceof ServerFrame.Receipt).map(f -> (ServerFrame.Receipt) f).toList();
         }
 
         private static <V> Map<String, V> contents(KeyValueStore<String, V> store) {

@@ -3,9 +3,10 @@ package io.pipechat.edge.delivery;
 import io.pipechat.edge.EdgeMetrics;
 import io.pipechat.edge.session.ClientSession;
 import io.pipechat.edge.session.Sessions;
-import io.pipechat.protocol.JsonSerde;
 import io.pipechat.protocol.events.Delivery;
+import io.pipechat.protocol.events.DeliveryCodec;
 import io.pipechat.protocol.frames.FrameCodec;
+import io.pipechat.protocol.frames.ServerFrame;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Consumes this edge's one partition of {@code chat.deliveries} (manual assignment, no consumer
- * group, {@code read_committed} because the router writes transactionally) and hands each frame
- * to the sessions it names. It starts at the end of the partition: anything older was meant for
+ * group) and hands each frame to the sessions it names, as the router encoded it: the frame is not
+ * decoded here ({@link DeliveryCodec}). It starts at the end of the partition: anything older was meant for
  * sessions of an earlier run of this edge, and the router flushes the mailbox again when those
  * users reconnect.
  *
@@ -45,14 +46,20 @@ public final class DeliveryConsumer implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Thread thread;
     private final java.util.function.Consumer<Throwable> onFailure;
+    private final java.util.function.Consumer<Delivery.Devices> onDevices;
     private volatile boolean running = true;
 
+    /**
+     * @param onDevices told of every {@link Delivery.Devices}: an answer to a query of this edge, or
+     *                  news that a user's devices changed (the sessions are told here too)
+     * @param onFailure told once if the consumer dies
+     */
     public DeliveryConsumer(String bootstrapServers, String topic, int partition, Sessions sessions, EdgeMetrics metrics,
+                            java.util.function.Consumer<Delivery.Devices> onDevices,
                             java.util.function.Consumer<Throwable> onFailure) {
         this.consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.CLIENT_ID_CONFIG, "edge-" + partition + "-deliveries",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 // A gap in the partition would skip frames of connected sessions: fail instead.
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none",
@@ -64,6 +71,7 @@ public final class DeliveryConsumer implements AutoCloseable {
         this.sessions = sessions;
         this.metrics = metrics;
         this.onFailure = onFailure;
+        this.onDevices = onDevices;
         this.kafkaMeters = metrics.bind(consumer);
         consumer.assign(List.of(this.partition));
         consumer.seekToEnd(List.of(this.partition));
@@ -73,13 +81,12 @@ public final class DeliveryConsumer implements AutoCloseable {
     }
 
     private void run() {
-        var deserializer = JsonSerde.deserializer(Delivery.class);
         Throwable failure = null;
         try {
             while (running) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     metrics.delivery();
-                    handle(deserializer, record);
+                    handle(record);
                 }
             }
         } catch (WakeupException e) {
@@ -103,11 +110,10 @@ public final class DeliveryConsumer implements AutoCloseable {
     }
 
     /** Dispatches one record; a record that cannot be used is counted, logged and skipped. */
-    private void handle(org.apache.kafka.common.serialization.Deserializer<Delivery> deserializer,
-                        ConsumerRecord<String, byte[]> record) {
+    private void handle(ConsumerRecord<String, byte[]> record) {
         Delivery delivery;
         try {
-            delivery = deserializer.deserialize(record.topic(), record.value());
+            delivery = DeliveryCodec.decode(record.value());
         } catch (RuntimeException e) {
             // The cause's message may quote the record (a message body): name its type only.
             skip(record, null, "unreadable (" + (e.getCause() == null ? e : e.getCause()).getClass().getSimpleName() + ")", null);
@@ -133,6 +139,7 @@ public final class DeliveryConsumer implements AutoCloseable {
             case Delivery.Frame f -> f.session();
             case Delivery.Close c -> c.session();
             case Delivery.Flushed f -> f.session();
+            case Delivery.Devices d -> d.request();
             case null -> null;
         };
         LOG.warn("skipping delivery at {} offset {} (user {}, session {}): {}", partition, record.offset(),
@@ -142,27 +149,25 @@ public final class DeliveryConsumer implements AutoCloseable {
     private void dispatch(Delivery delivery) {
         switch (delivery) {
             case Delivery.Frame f when f.session() == null -> {
-                String text = null; // encoded once for all of the user's sessions
                 for (ClientSession s : sessions.of(f.user())) {
-                    // A flushing session gets this frame in its flush, or the frame was acked already.
-                    if (!s.flushing()) {
-                        if (text == null) {
-                            text = FrameCodec.encode(f.frame());
-                        }
-                        s.sendText(text);
+                    // A flushing session gets this frame in its flush, or the frame was acked already;
+                    // the device a frame came from has it already.
+                    if (!s.flushing() && !s.device().equals(f.except())) {
+                        s.sendText(f.frame());
                     }
                 }
             }
             case Delivery.Frame f -> {
                 ClientSession target = sessions.find(f.user(), f.session());
                 if (target != null) {
-                    target.send(f.frame());
+                    target.flushProgress();
+                    target.sendText(f.frame());
                 }
             }
             case Delivery.Flushed f -> {
                 ClientSession target = sessions.find(f.user(), f.session());
                 if (target != null) {
-                    target.flushed();
+                    target.flushed(f.deviceCount());
                 }
             }
             case Delivery.Close c -> {
@@ -170,6 +175,18 @@ public final class DeliveryConsumer implements AutoCloseable {
                 if (target != null) {
                     target.close(c.code(), c.reason());
                 }
+            }
+            case Delivery.Devices d -> {
+                if (d.request() == null) {
+                    String text = FrameCodec.encode(new ServerFrame.Devices(d.devices()));
+                    for (ClientSession s : sessions.of(d.user())) {
+                        s.deviceCount(d.devices().size());
+                        if (!s.flushing()) {
+                            s.sendText(text);
+                        }
+                    }
+                }
+                onDevices.accept(d);
             }
         }
     }

@@ -14,7 +14,6 @@ import io.pipechat.edge.delivery.EventPublisher;
 import io.pipechat.protocol.Address;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Ids;
-import io.pipechat.protocol.ReceiptStatus;
 import io.pipechat.protocol.auth.InvalidTokenException;
 import io.pipechat.protocol.auth.TokenVerifier;
 import io.pipechat.protocol.auth.VerifiedToken;
@@ -138,14 +137,29 @@ public final class ChatEndpoint implements WsListener {
         long untilExpiry = Duration.between(Instant.now(), token.expiresAt()).toMillis();
         expiry = ctx.timers().schedule(() -> session.close(CLOSE_TOKEN_EXPIRED, "token expired"),
                 Math.max(0, untilExpiry), TimeUnit.MILLISECONDS);
-        ClientSession opened = session;
+        watchFlush(session, ctx.config().flushTimeout().toNanos());
+    }
+
+    /**
+     * Closes the session with 1013 if its mailbox flush makes no progress (no page, no end marker)
+     * for the flush timeout: the router may be taking over the user, or the client stopped acking
+     * the pages of a long flush.
+     */
+    private void watchFlush(ClientSession opened, long delayNanos) {
         flushDeadline = ctx.timers().schedule(() -> {
-            if (opened.flushing()) {
-                LOG.info("no end of mailbox flush for session {} of {} within {}; closing it", opened.id(),
-                        opened.user(), ctx.config().flushTimeout());
-                opened.close(CLOSE_TRY_AGAIN, "try again");
+            if (!opened.flushing()) {
+                return;
             }
-        }, ctx.config().flushTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            long timeout = ctx.config().flushTimeout().toNanos();
+            long idle = opened.sinceFlushProgress(System.nanoTime());
+            if (idle < timeout) {
+                watchFlush(opened, timeout - idle);
+                return;
+            }
+            LOG.info("no progress of the mailbox flush of session {} of {} within {}; closing it", opened.id(),
+                    opened.user(), ctx.config().flushTimeout());
+            opened.close(CLOSE_TRY_AGAIN, "try again");
+        }, delayNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -216,8 +230,14 @@ public final class ChatEndpoint implements WsListener {
                     return;
                 }
                 var written = switch (s.to()) {
-                    case Address.User u -> ctx.publisher().publish(
-                            new UserEvent.Message(u.user(), me, s.id(), s.to(), now, s.body(), s.media()));
+                    case Address.User u -> {
+                        UserEvent.Message m = new UserEvent.Message(u.user(), me, s.id(), s.to(), now, s.body(), s.media());
+                        if (session.deviceCount() > 1) {
+                            // for the sender's other devices; best effort, the message itself is what `sent` is about
+                            ctx.publisher().publish(m.ownCopy(device));
+                        }
+                        yield ctx.publisher().publish(m);
+                    }
                     case Address.Group g -> ctx.publisher().publish(
                             new GroupEvent.Message(g.group(), me, s.id(), now, s.body(), s.media()));
                 };
@@ -226,8 +246,9 @@ public final class ChatEndpoint implements WsListener {
                         : new ServerFrame.Error(ErrorCode.INTERNAL, "not stored, send again", s.id())));
             }
             case ClientFrame.Ack a -> ctx.publisher().publish(new UserEvent.Ack(me, device, a.upto(), now));
-            case ClientFrame.Read r -> ctx.publisher().publish(
-                    new UserEvent.Receipt(r.from(), r.id(), me, ReceiptStatus.READ, r.group(), now));
+            // To the reader's own router task first: it checks the reader got that message, then tells
+            // the sender and the reader's other devices.
+            case ClientFrame.Read r -> ctx.publisher().publish(new UserEvent.Read(me, r.from(), r.id(), r.group(), device, now));
             case ClientFrame.Typing t -> {
                 if (t.to() instanceof Address.User u) {
                     ctx.publisher().publish(new UserEvent.Typing(u.user(), me, t.to(), now));

@@ -45,6 +45,10 @@ public final class ClientSession {
     private final BlockingQueue<Outbound> queue;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean flushing = true;
+    /** {@link System#nanoTime()} of the last frame of this session's mailbox flush (or its start). */
+    private volatile long flushProgress = System.nanoTime();
+    /** The user's registered devices as the router last said (0 until it did). */
+    private volatile int deviceCount;
     private final AtomicLong queuedChars = new AtomicLong();
     private final long maxQueuedChars;
     /** {@link System#nanoTime()} when the write in progress began; 0 while none is. */
@@ -86,8 +90,28 @@ public final class ClientSession {
     }
 
     /** The router's marker arrived: frames for all of the user's sessions are for this one too from now on. */
-    public void flushed() {
+    public void flushed(int devices) {
+        deviceCount = devices;
         flushing = false;
+    }
+
+    /** A frame of this session's mailbox flush arrived: the flush is making progress. */
+    public void flushProgress() {
+        flushProgress = System.nanoTime();
+    }
+
+    /** Nanoseconds since the flush last made progress. */
+    public long sinceFlushProgress(long nowNanos) {
+        return nowNanos - flushProgress;
+    }
+
+    /** How many devices the user has registered, as the router last said. */
+    public int deviceCount() {
+        return deviceCount;
+    }
+
+    public void deviceCount(int devices) {
+        deviceCount = devices;
     }
 
     public void send(ServerFrame frame) {

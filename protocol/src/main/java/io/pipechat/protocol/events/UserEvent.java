@@ -22,7 +22,10 @@ import io.pipechat.protocol.ReceiptStatus;
         @JsonSubTypes.Type(value = UserEvent.SessionClosed.class, name = "session_closed"),
         @JsonSubTypes.Type(value = UserEvent.Receipt.class, name = "receipt"),
         @JsonSubTypes.Type(value = UserEvent.Typing.class, name = "typing"),
-        @JsonSubTypes.Type(value = UserEvent.Rejected.class, name = "rejected")})
+        @JsonSubTypes.Type(value = UserEvent.Rejected.class, name = "rejected"),
+        @JsonSubTypes.Type(value = UserEvent.Read.class, name = "read"),
+        @JsonSubTypes.Type(value = UserEvent.DeviceRemoved.class, name = "device_removed"),
+        @JsonSubTypes.Type(value = UserEvent.DevicesQuery.class, name = "devices_query")})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface UserEvent {
     int VERSION = 1;
@@ -39,9 +42,26 @@ public sealed interface UserEvent {
      * A message for {@code user} from {@code from}, with the sender's client message id. {@code to}
      * is {@code {"user": user}} for a direct message or the group it was sent to. {@code ts} is the
      * time the edge accepted it.
+     *
+     * <p>With {@code user == from} it is the sender's own copy, for the sender's other devices:
+     * {@code to} is then the original recipient and {@code device} the device that sent it, which
+     * does not get the copy. {@code device} is null on messages for others.
      */
-    record Message(String user, String from, String id, Address to, long ts, String body, Media media)
-            implements UserEvent {
+    record Message(String user, String from, String id, Address to, long ts, String body, Media media,
+                   String device) implements UserEvent {
+        public Message(String user, String from, String id, Address to, long ts, String body, Media media) {
+            this(user, from, id, to, ts, body, media, null);
+        }
+
+        /** The copy of this message for its sender's other devices; {@code device} sent it. */
+        public Message ownCopy(String device) {
+            return new Message(from, from, id, to, ts, body, media, device);
+        }
+
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public boolean isOwnCopy() {
+            return user.equals(from);
+        }
     }
 
     /** {@code user}'s client has durably received everything up to {@code upto}. */
@@ -66,7 +86,26 @@ public sealed interface UserEvent {
     record Typing(String user, String from, Address to, long ts) implements UserEvent {
     }
 
-    /** A message {@code id} that {@code user} sent was refused downstream of the edge (not_member). */
+    /** A message {@code id} that {@code user} sent was refused downstream of the edge (not_member, mailbox_full). */
     record Rejected(String user, String id, ErrorCode code, String message, long ts) implements UserEvent {
+    }
+
+    /**
+     * {@code user} read message {@code id} from {@code from} (through {@code group}, if any) on
+     * {@code device}. Keyed by the reader: the router checks that the reader received that message,
+     * then sends {@code from} a read {@link Receipt} and the reader's other devices a read sync.
+     */
+    record Read(String user, String from, String id, String group, String device, long ts) implements UserEvent {
+    }
+
+    /** {@code user} removed {@code device} (its ack cursor no longer holds messages in the mailbox). */
+    record DeviceRemoved(String user, String device, long ts) implements UserEvent {
+    }
+
+    /**
+     * The edge {@code edge} asks for {@code user}'s devices; the router
+     * answers with {@code Delivery.Devices} naming {@code request} on that edge's partition.
+     */
+    record DevicesQuery(String user, String request, int edge, long ts) implements UserEvent {
     }
 }

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.pipechat.protocol.Address;
+import io.pipechat.protocol.DeviceInfo;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Media;
 import io.pipechat.protocol.ReceiptStatus;
+import java.util.List;
 
 /** A frame from an edge to a client (PROTOCOL.md, "Server to client"). */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
@@ -17,7 +19,9 @@ import io.pipechat.protocol.ReceiptStatus;
         @JsonSubTypes.Type(value = ServerFrame.Receipt.class, name = "receipt"),
         @JsonSubTypes.Type(value = ServerFrame.Typing.class, name = "typing"),
         @JsonSubTypes.Type(value = ServerFrame.Pong.class, name = "pong"),
-        @JsonSubTypes.Type(value = ServerFrame.Error.class, name = "error")})
+        @JsonSubTypes.Type(value = ServerFrame.Error.class, name = "error"),
+        @JsonSubTypes.Type(value = ServerFrame.Read.class, name = "read"),
+        @JsonSubTypes.Type(value = ServerFrame.Devices.class, name = "devices")})
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public sealed interface ServerFrame {
 
@@ -48,5 +52,16 @@ public sealed interface ServerFrame {
     }
 
     record Error(ErrorCode code, String message, String id) implements ServerFrame {
+    }
+
+    /**
+     * Device sync: this user read message {@code id} from {@code from} (through {@code group}, if
+     * any) on another of their devices. Stored in the mailbox like a message, with a {@code seq}.
+     */
+    record Read(long seq, String id, String from, String group, long ts) implements ServerFrame {
+    }
+
+    /** This user's registered devices, after one was added or removed (and on request). */
+    record Devices(List<DeviceInfo> devices) implements ServerFrame {
     }
 }

@@ -1,6 +1,7 @@
 package io.pipechat.router.presence;
 
 import io.pipechat.protocol.events.EdgeHeartbeat;
+import io.pipechat.router.state.Session;
 import java.time.Duration;
 
 /**

@@ -14,7 +14,9 @@ import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Json;
 import io.pipechat.protocol.Media;
 import io.pipechat.protocol.ReceiptStatus;
+import io.pipechat.protocol.DeviceInfo;
 import io.pipechat.protocol.events.Delivery;
+import io.pipechat.protocol.events.DeliveryCodec;
 import io.pipechat.protocol.events.EdgeHeartbeat;
 import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.PushRequest;
@@ -24,6 +26,7 @@ import io.pipechat.protocol.frames.DecodeResult;
 import io.pipechat.protocol.frames.FrameCodec;
 import io.pipechat.protocol.frames.ServerFrame;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -67,7 +70,12 @@ class RecordSchemasTest {
             new UserEvent.Receipt("alice", "m1", "bob", ReceiptStatus.DELIVERED, null, 6),
             new UserEvent.Receipt("alice", "m2", "bob", ReceiptStatus.READ, "g1", 7),
             new UserEvent.Typing("bob", "alice", Address.user("bob"), 8),
-            new UserEvent.Rejected("alice", "m3", ErrorCode.NOT_MEMBER, "not a member of g1", 9));
+            new UserEvent.Rejected("alice", "m3", ErrorCode.NOT_MEMBER, "not a member of g1", 9),
+            new UserEvent.Message("bob", "alice", "m4", Address.user("bob"), 10, "hi", null).ownCopy("laptop"),
+            new UserEvent.Read("bob", "alice", "m1", "g1", "phone", 11),
+            new UserEvent.DeviceRemoved("bob", "tablet", 12),
+            new UserEvent.DevicesQuery("bob", "q-1", 0, 13),
+            new UserEvent.Rejected("alice", "m5", ErrorCode.MAILBOX_FULL, "full", 14));
 
     static final List<ServerFrame> SERVER_FRAME_SAMPLES = List.of(
             new ServerFrame.Welcome("bob", "phone", 1, 10),
@@ -78,7 +86,9 @@ class RecordSchemasTest {
             new ServerFrame.Typing("alice", Address.group("g1")),
             new ServerFrame.Pong(15L),
             new ServerFrame.Pong(null),
-            new ServerFrame.Error(ErrorCode.TOO_LARGE, "frame too large", "m9"));
+            new ServerFrame.Error(ErrorCode.TOO_LARGE, "frame too large", "m9"),
+            new ServerFrame.Read(4, "m1", "alice", null, 16),
+            new ServerFrame.Devices(List.of(new DeviceInfo("phone", 17, true), new DeviceInfo("laptop", 18, false))));
 
     @Test
     void everyUserEventTypeWrittenByOurSerializerValidates() {
@@ -101,12 +111,18 @@ class RecordSchemasTest {
         assertEveryPermittedTypeSampled(ServerFrame.class, SERVER_FRAME_SAMPLES);
         for (ServerFrame f : SERVER_FRAME_SAMPLES) {
             assertValid(SERVER_FRAMES, FrameCodec.encode(f));
-            assertValid(DELIVERIES, Json.write(new Delivery.Frame("bob", null, f)));
-            assertValid(DELIVERIES, Json.write(new Delivery.Frame("bob", "s-1", f)));
+            assertValid(DELIVERIES, Json.write(Delivery.Frame.of("bob", null, f)));
+            assertValid(DELIVERIES, Json.write(Delivery.Frame.of("bob", "s-1", f)));
+            assertValid(DELIVERIES, new String(DeliveryCodec.frame("bob", null, "phone",
+                    FrameCodec.encode(f).getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8));
         }
         List<Delivery> closes = List.of(new Delivery.Close("bob", "s-1", 4409, "connected elsewhere"),
-                new Delivery.Flushed("bob", "s-1"));
-        assertEveryPermittedTypeSampled(Delivery.class, List.of(new Delivery.Frame("bob", null, SERVER_FRAME_SAMPLES.get(1)), closes.get(0), closes.get(1)));
+                new Delivery.Flushed("bob", "s-1", 2),
+                new Delivery.Devices("bob", "q-1", List.of(new DeviceInfo("phone", 17, true))),
+                new Delivery.Devices("bob", null, List.of()));
+        List<Delivery> all = new java.util.ArrayList<>(closes);
+        all.add(Delivery.Frame.of("bob", null, SERVER_FRAME_SAMPLES.get(1)));
+        assertEveryPermittedTypeSampled(Delivery.class, all);
         closes.forEach(c -> assertValid(DELIVERIES, Json.write(c)));
     }
 
@@ -125,7 +141,7 @@ class RecordSchemasTest {
         assertInvalid(USER_EVENTS, Json.write(USER_EVENT_SAMPLES.get(5)), o -> o.put("status", "seen"));
         assertInvalid(USER_EVENTS, Json.write(USER_EVENT_SAMPLES.getLast()), o -> o.put("code", "nope"));
         assertInvalid(GROUP_EVENTS, Json.write(new GroupEvent.Message("g1", "alice", "m1", 5, "hi", null)), o -> o.remove("group"));
-        assertInvalid(DELIVERIES, Json.write(new Delivery.Frame("bob", null, new ServerFrame.Sent("m1", 1))),
+        assertInvalid(DELIVERIES, Json.write(Delivery.Frame.of("bob", null, new ServerFrame.Sent("m1", 1))),
                 o -> ((ObjectNode) o.get("frame")).remove("id"));
         assertInvalid(DELIVERIES, Json.write(new Delivery.Close("bob", "s", 4409, null)), o -> o.put("code", 99));
         assertInvalid(DELIVERIES, Json.write(new Delivery.Flushed("bob", "s")), o -> o.remove("session"));

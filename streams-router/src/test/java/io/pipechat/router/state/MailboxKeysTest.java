@@ -1,4 +1,4 @@
-package io.pipechat.router.mailbox;
+package io.pipechat.router.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

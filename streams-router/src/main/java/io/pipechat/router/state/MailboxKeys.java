@@ -1,4 +1,4 @@
-package io.pipechat.router.mailbox;
+package io.pipechat.router.state;
 
 /**
  * Keys of the mailbox store: {@code user + '\u0000' + seq as 19 zero-padded decimal digits}.
@@ -38,6 +38,10 @@ public final class MailboxKeys {
 
     public static String afterUser(String user) {
         return user + '\u0001';
+    }
+
+    public static long seq(String key) {
+        return Long.parseLong(key, key.length() - SEQ_DIGITS, key.length(), 10);
     }
 
     public static String user(String key) {
