@@ -43,9 +43,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code deserialization.exception.handler=LogAndContinueExceptionHandler}: a record that is
  *       not a readable {@code UserEvent} is logged, counted ({@code dropped-records}) and skipped.
  *   <li>{@code num.standby.replicas} from the config; {@code state.dir} as given.
- *   <li>{@code statestore.cache.max.bytes} {@value #CACHE_BYTES}: the stores are cached
- *       ({@link RouterTopology}), so a user's state is written to RocksDB and its changelog once per
- *       commit, not once per event, and a mailbox entry acked within a commit interval only as a delete.
+ *   <li>{@code statestore.cache.max.bytes} 0: the users and mailbox stores keep their own writes until
+ *       each commit ({@link io.pipechat.router.state.WriteBackStore}), so a user's state reaches
+ *       RocksDB and its changelog once per commit, not once per event.
  *   <li>producer {@code linger.ms=2}: deliveries go out as soon as a batch is worth sending; a few
  *       milliseconds let one request carry the records of one poll loop (see BENCHMARKS.md).
  *   <li>producer {@code metadata.max.age.ms=10000} (default 5 min): a partition added to
@@ -72,13 +72,6 @@ public final class Router implements AutoCloseable {
 
     /** How long {@link #close()} waits for the stream threads to commit and leave the group. */
     public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
-
-    /**
-     * The record cache of the stores (all stream threads together): what one commit interval writes at
-     * full speed (a few thousand users and entries a second, a few hundred bytes each) fits many times,
-     * so the cache only evicts under a burst much longer than that.
-     */
-    static final long CACHE_BYTES = 64L << 20;
 
     /** Upper bound of the admin client's {@code request.timeout.ms}: one attempt, not the whole call. */
     private static final long ADMIN_REQUEST_TIMEOUT_MS = 10_000;
@@ -148,7 +141,8 @@ public final class Router implements AutoCloseable {
         // (BENCHMARKS.md): one thread per core lets the partitions' tasks run in parallel.
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(Runtime.getRuntime().availableProcessors()));
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(CACHE_BYTES));
+        // No store uses Kafka Streams' record cache (RouterTopology: the router's own write-back stores).
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "2");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.METADATA_MAX_AGE_CONFIG), "10000");
         // Only the main consumer is a group member; the restore and global consumers are assigned.

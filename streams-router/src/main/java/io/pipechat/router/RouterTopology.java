@@ -11,6 +11,7 @@ import io.pipechat.router.state.MailboxEntrySerde;
 import io.pipechat.router.state.MailboxKeys;
 import io.pipechat.router.state.UserState;
 import io.pipechat.router.state.UserStateSerde;
+import io.pipechat.router.state.WriteBackStore;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -37,11 +38,11 @@ import org.apache.kafka.streams.state.WindowStore;
  *
  * <p>Stores. All are persistent RocksDB stores; all but the global one are backed by a compacted
  * changelog topic ({@code <application id>-<store>-changelog}) from which a new instance restores
- * them, and all are partitioned like {@code chat.user-events}, i.e. by user. All but the global one
- * are cached (Kafka Streams' record cache, {@code statestore.cache.max.bytes}): a value written many
- * times between two commits reaches RocksDB and the changelog once, at the commit, and a mailbox
- * entry stored and acked within one commit interval never reaches either as a value, only as a
- * delete. The router runs at-least-once: after a crash each changelog may hold a different part of
+ * them, and all are partitioned like {@code chat.user-events}, i.e. by user. The users store and
+ * the mailbox are {@link WriteBackStore}s: what a task writes between two commits stays in memory
+ * until the commit, so a value written many times reaches RocksDB and the changelog once, and a
+ * mailbox entry stored and acked within one commit interval reaches neither. The router runs
+ * at-least-once: after a crash each changelog may hold a different part of
  * what the records since the last commit wrote; {@link UserEventProcessor} applies those records
  * again so that any such mix ends in the same state.
  * <ul>
@@ -110,22 +111,23 @@ public final class RouterTopology {
     }
 
     private static StoreBuilder<KeyValueStore<String, UserState>> usersStore() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(USERS), Serdes.String(), new UserStateSerde())
-                .withCachingEnabled();
+        return WriteBackStore.over(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(USERS), Serdes.String(),
+                new UserStateSerde()));
     }
 
     private static StoreBuilder<KeyValueStore<String, MailboxEntry>> mailboxStore() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MAILBOX), Serdes.String(),
-                new MailboxEntrySerde()).withCachingEnabled();
+        return WriteBackStore.over(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MAILBOX), Serdes.String(),
+                new MailboxEntrySerde()));
     }
 
     private static StoreBuilder<WindowStore<String, Long>> messageIdsStore(Duration window) {
         // Window size is irrelevant (entries are read by their bucket start); it must not exceed the
-        // retention, which keeps the current bucket and the one before (MessageIds).
+        // retention, which keeps the current bucket and the one before (MessageIds). Not cached: every
+        // id is written once, so a cache would only add its cost to each lookup.
         return Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(MESSAGE_IDS, Duration.ofMillis(MessageIds.retentionMillis(window.toMillis())),
                         Duration.ofMillis(1), false),
-                Serdes.String(), Serdes.Long()).withCachingEnabled();
+                Serdes.String(), Serdes.Long());
     }
 
     private static StoreBuilder<KeyValueStore<String, EdgeHeartbeat>> edgesStore() {
