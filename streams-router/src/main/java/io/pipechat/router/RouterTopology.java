@@ -116,7 +116,7 @@ public final class RouterTopology {
     }
 
     private static StoreBuilder<KeyValueStore<String, MailboxEntry>> mailboxStore() {
-        return WriteBackStore.over(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MAILBOX), Serdes.String(),
+        return WriteBackStore.writeOnceKeys(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MAILBOX), Serdes.String(),
                 new MailboxEntrySerde()));
     }
 

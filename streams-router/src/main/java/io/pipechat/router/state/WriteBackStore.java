@@ -37,6 +37,12 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * between two commits (a mailbox entry acked within the commit interval) reaches neither RocksDB
  * nor the changelog, unless the store below already had it.
  *
+ * <p>For a store whose keys are each written once (the mailbox: a key is a user and a seq from an
+ * input offset), a key put and deleted between two commits cannot be in the store below once the
+ * records processed again after a restart are behind: {@link #writeOnceKeys} stores skip the check
+ * of the store below for such keys after {@link #REPLAY_WINDOW} from the store's start (a replay
+ * covers at most one commit interval of processing).
+ *
  * <p>Reads of keys not written since the commit go to the store below. Range reads merge the
  * pending writes in. {@code delete} returns the old value only if it was written since the last
  * commit (the router does not use it). A value read from here may be the object that was put: a
@@ -44,19 +50,35 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  */
 public final class WriteBackStore<V> implements KeyValueStore<String, V>, CachedStateStore<Object, Object> {
     private static final Object DELETED = new Object();
+    static final long REPLAY_WINDOW = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     private final KeyValueStore<String, V> below;
+    private final boolean writeOnceKeys;
+    private final long replayWindow;
+    private long checkBelowUntil = Long.MAX_VALUE;
     private final NavigableMap<String, Object> pending = new TreeMap<>();
     /** Keys put since the last flush: a delete of one of them may not have to reach the store below. */
     private final Set<String> putSinceFlush = new HashSet<>();
 
-    private WriteBackStore(KeyValueStore<String, V> below) {
+    private WriteBackStore(KeyValueStore<String, V> below, boolean writeOnceKeys, long replayWindow) {
         this.below = below;
+        this.writeOnceKeys = writeOnceKeys;
+        this.replayWindow = replayWindow;
     }
 
     /** A builder of this store over {@code below} (built with logging, and without caching). */
     public static <V> StoreBuilder<KeyValueStore<String, V>> over(StoreBuilder<KeyValueStore<String, V>> below) {
-        return new Builder<>(below.withCachingDisabled());
+        return new Builder<>(below.withCachingDisabled(), false, REPLAY_WINDOW);
+    }
+
+    /** The same, for a store whose keys are each written once (see the class comment). */
+    public static <V> StoreBuilder<KeyValueStore<String, V>> writeOnceKeys(StoreBuilder<KeyValueStore<String, V>> below) {
+        return writeOnceKeys(below, REPLAY_WINDOW);
+    }
+
+    static <V> StoreBuilder<KeyValueStore<String, V>> writeOnceKeys(StoreBuilder<KeyValueStore<String, V>> below,
+                                                                      long replayWindowNanos) {
+        return new Builder<>(below.withCachingDisabled(), true, replayWindowNanos);
     }
 
     @Override
@@ -101,10 +123,11 @@ public final class WriteBackStore<V> implements KeyValueStore<String, V>, Cached
     /** Writes the pending writes to the store below; called by Kafka Streams before each commit. */
     @Override
     public void flushCache() {
+        boolean checkBelow = !writeOnceKeys || System.nanoTime() < checkBelowUntil;
         for (Map.Entry<String, Object> e : pending.entrySet()) {
             if (e.getValue() != DELETED) {
                 below.put(e.getKey(), cast(e.getValue()));
-            } else if (!putSinceFlush.contains(e.getKey()) || below.get(e.getKey()) != null) {
+            } else if (!putSinceFlush.contains(e.getKey()) || checkBelow && below.get(e.getKey()) != null) {
                 below.delete(e.getKey());
             }
         }
@@ -172,6 +195,7 @@ public final class WriteBackStore<V> implements KeyValueStore<String, V>, Cached
     @Override
     public void init(StateStoreContext context, StateStore root) {
         below.init(context, root);
+        checkBelowUntil = System.nanoTime() + replayWindow;
     }
 
     @Override
@@ -284,9 +308,13 @@ public final class WriteBackStore<V> implements KeyValueStore<String, V>, Cached
 
     private static final class Builder<V> implements StoreBuilder<KeyValueStore<String, V>> {
         private StoreBuilder<KeyValueStore<String, V>> below;
+        private final boolean writeOnceKeys;
+        private final long replayWindow;
 
-        Builder(StoreBuilder<KeyValueStore<String, V>> below) {
+        Builder(StoreBuilder<KeyValueStore<String, V>> below, boolean writeOnceKeys, long replayWindow) {
             this.below = below;
+            this.writeOnceKeys = writeOnceKeys;
+            this.replayWindow = replayWindow;
         }
 
         @Override
@@ -313,7 +341,7 @@ public final class WriteBackStore<V> implements KeyValueStore<String, V>, Cached
 
         @Override
         public KeyValueStore<String, V> build() {
-            return new WriteBackStore<>(below.build());
+            return new WriteBackStore<>(below.build(), writeOnceKeys, replayWindow);
         }
 
         @Override

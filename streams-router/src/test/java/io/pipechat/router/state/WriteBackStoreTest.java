@@ -26,13 +26,21 @@ class WriteBackStoreTest {
 
     @BeforeEach
     void open() {
+        open(WriteBackStore.over(recording(belowStore())));
+    }
+
+    private KeyValueStore<String, String> belowStore() {
+        below = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("s"), Serdes.String(), Serdes.String())
+                .withLoggingDisabled().build();
+        return below;
+    }
+
+    private void open(StoreBuilder<KeyValueStore<String, String>> builder) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "write-back-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:1");
         MockProcessorContext<String, String> context = new MockProcessorContext<>(props);
-        below = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("s"), Serdes.String(), Serdes.String())
-                .withLoggingDisabled().build();
-        store = WriteBackStore.over(recording(below)).build();
+        store = builder.build();
         store.init(context.getStateStoreContext(), store);
     }
 
@@ -71,6 +79,27 @@ class WriteBackStoreTest {
 
         assertThat(below.get("a")).isNull();
         assertThat(writesBelow).containsExactly("put a", "delete a", "delete b");
+    }
+
+    @Test
+    void aStoreOfWriteOnceKeysChecksTheStoreBelowOnlyWhileRecordsMayBeProcessedAgain() {
+        open(WriteBackStore.writeOnceKeys(recording(belowStore()), 0));
+        below.put("replayed", "1");
+        store.put("replayed", "1");
+        store.delete("replayed");
+        store.delete("old");
+        flush();
+        assertThat(writesBelow).as("past the replay window: a key put since the last commit is new")
+                .containsExactly("delete old");
+
+        open(WriteBackStore.writeOnceKeys(recording(belowStore()), java.util.concurrent.TimeUnit.MINUTES.toNanos(1)));
+        writesBelow.clear();
+        below.put("replayed", "1");
+        store.put("replayed", "1");
+        store.delete("replayed");
+        flush();
+        assertThat(writesBelow).as("a record processed again after a restart puts a key the store below has")
+                .containsExactly("delete replayed");
     }
 
     @Test
