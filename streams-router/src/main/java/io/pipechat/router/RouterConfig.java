@@ -61,11 +61,16 @@ import java.util.function.Function;
  *                          (docs/OPERATIONS.md). Internal-topic checks through the same client retry
  *                          on their own, so a shorter timeout only makes each attempt give up sooner.
  * @param limits            per-user limits and the flush page size ({@link Limits})
+ * @param seqBase           {@code router.seq-base}, default 0: added to every seq (a stored entry's seq
+ *                          is its input record's offset + 1 + this). Set only when the router starts
+ *                          on a copy of {@code chat.user-events} with other partitions
+ *                          ({@code pipechat-admin replay --renumber-seqs} prints the value), so that
+ *                          the seqs of the copy are above every seq clients saw before
  */
 public record RouterConfig(String applicationId, Duration retention, Duration dedupWindow, Duration edgeTimeout,
                            Duration retentionInterval, Duration pushQuietPeriod, int standbyReplicas,
                            Duration commitInterval, Duration sessionTimeout, Duration heartbeatInterval,
-                           Duration adminTimeout, Limits limits) {
+                           Duration adminTimeout, Limits limits, long seqBase) {
 
     public static final String DEFAULT_APPLICATION_ID = "pipechat-router";
 
@@ -88,6 +93,9 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
                     + ") must be shorter than router.session-timeout (" + sessionTimeout + ")");
         }
         Objects.requireNonNull(limits, "limits");
+        if (seqBase < 0) {
+            throw new IllegalArgumentException("router.seq-base must be >= 0, not " + seqBase);
+        }
         if (standbyReplicas < 0) {
             throw new IllegalArgumentException("router.standby-replicas must be >= 0, not " + standbyReplicas);
         }
@@ -96,7 +104,7 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
     public static RouterConfig defaults() {
         return new RouterConfig(DEFAULT_APPLICATION_ID, Duration.ofDays(30), Duration.ofHours(24),
                 Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0, Duration.ofSeconds(1),
-                Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15), Limits.defaults());
+                Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15), Limits.defaults(), 0);
     }
 
     /**
@@ -122,38 +130,39 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
                         integer(lookup, "router.max-devices", d.limits().maxDevices()),
                         integer(lookup, "router.max-mailbox-entries", d.limits().maxMailboxEntries()),
                         integer(lookup, "router.flush-page-entries", d.limits().flushPageEntries()),
-                        integer(lookup, "router.flush-page-bytes", d.limits().flushPageBytes())));
+                        integer(lookup, "router.flush-page-bytes", d.limits().flushPageBytes())),
+                longValue(lookup, "router.seq-base", d.seqBase()));
     }
 
     public RouterConfig withApplicationId(String id) {
         return new RouterConfig(id, retention, dedupWindow, edgeTimeout, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits, seqBase);
     }
 
     public RouterConfig withRetention(Duration d) {
         return new RouterConfig(applicationId, d, dedupWindow, edgeTimeout, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits, seqBase);
     }
 
     public RouterConfig withEdgeTimeout(Duration d) {
         return new RouterConfig(applicationId, retention, dedupWindow, d, retentionInterval, pushQuietPeriod,
-                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits);
+                standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, limits, seqBase);
     }
 
     public RouterConfig withCommitInterval(Duration d) {
         return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
-                pushQuietPeriod, standbyReplicas, d, sessionTimeout, heartbeatInterval, adminTimeout, limits);
+                pushQuietPeriod, standbyReplicas, d, sessionTimeout, heartbeatInterval, adminTimeout, limits, seqBase);
     }
 
     /** With another session timeout and heartbeat interval (the consumer group's failure detection). */
     public RouterConfig withGroupTimeouts(Duration session, Duration heartbeat) {
         return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
-                pushQuietPeriod, standbyReplicas, commitInterval, session, heartbeat, adminTimeout, limits);
+                pushQuietPeriod, standbyReplicas, commitInterval, session, heartbeat, adminTimeout, limits, seqBase);
     }
 
     public RouterConfig withLimits(Limits l) {
         return new RouterConfig(applicationId, retention, dedupWindow, edgeTimeout, retentionInterval,
-                pushQuietPeriod, standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, l);
+                pushQuietPeriod, standbyReplicas, commitInterval, sessionTimeout, heartbeatInterval, adminTimeout, l, seqBase);
     }
 
     /**
@@ -197,6 +206,18 @@ public record RouterConfig(String applicationId, Duration retention, Duration de
             return Durations.parse(v);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(key + ": not a duration (like 10s, 24h, 30d, PT10S): " + v, e);
+        }
+    }
+
+    private static long longValue(Function<String, String> lookup, String key, long fallback) {
+        String v = lookup.apply(key);
+        if (v == null || v.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + ": not an integer: " + v, e);
         }
     }
 

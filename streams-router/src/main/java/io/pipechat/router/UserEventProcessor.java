@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * (each store has its own changelog, flushed at every commit). So every event is applied so that a
  * second run gives the same result:
  * <ul>
- *   <li>a stored entry's seq is its record's offset + 1 ({@link UserState#seqAt}): a replay stores
+ *   <li>a stored entry's seq is its record's offset + 1 (+ {@link RouterConfig#seqBase}, see
+ *       {@link UserState#seqAt}): a replay stores
  *       the same frame under the same mailbox key and delivers the same frame, which the client drops
  *       by seq. Seqs are never reused and grow, with gaps (PROTOCOL.md);
  *   <li>counting (pending entries, index, push time) happens once per record:
@@ -179,6 +180,10 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         }
     }
 
+    private long seqAt(long offset) {
+        return UserState.seqAt(offset, config.seqBase());
+    }
+
     /** The input record's offset in its {@code chat.user-events} partition: where seqs come from. */
     private long offset() {
         return context.recordMetadata()
@@ -196,7 +201,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
         if (own && !st.hasOtherDevice(m.device())) {
             return; // nobody to copy it to
         }
-        long seq = UserState.seqAt(offset);
+        long seq = seqAt(offset);
         String idKey = MessageIds.key(user, m.from(), m.id());
         Long seen = messageIds.seen(idKey, now);
         if (seen != null && Math.abs(seen) != seq) {
@@ -237,7 +242,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
      */
     private void onReceipt(UserEvent.Receipt r, long offset, long now) {
         UserState st = census.get(r.user());
-        long seq = UserState.seqAt(offset);
+        long seq = seqAt(offset);
         byte[] frame = frameBytes(new ServerFrame.Receipt(seq, r.id(), r.by(), r.status(), r.ts(), r.group()));
         store(r.user(), st, st.pending(), offset, seq,
                 new MailboxEntry(EntryKind.RECEIPT, now, null, null, null, null, frame), false, now);
@@ -261,7 +266,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
                 r.group(), now), now), RouterTopology.USER_EVENTS_SINK);
         UserState st = census.get(user);
         if (st.hasOtherDevice(r.device())) {
-            long seq = UserState.seqAt(offset);
+            long seq = seqAt(offset);
             byte[] frame = frameBytes(new ServerFrame.Read(seq, r.id(), r.from(), r.group(), r.ts()));
             store(user, st, st.pending(), offset, seq,
                     new MailboxEntry(EntryKind.READ, now, r.device(), null, null, null, frame), false, now);

@@ -18,7 +18,7 @@ class RouterConfigTest {
         assertThat(RouterConfig.defaults()).isEqualTo(new RouterConfig("pipechat-router", Duration.ofDays(30),
                 Duration.ofHours(24), Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(10), 0,
                 Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(15),
-                new RouterConfig.Limits(8, 50_000, 1_000, 1 << 20)));
+                new RouterConfig.Limits(8, 50_000, 1_000, 1 << 20), 0));
     }
 
     @Test
@@ -38,12 +38,13 @@ class RouterConfigTest {
                 Map.entry("router.max-devices", "3"),
                 Map.entry("router.max-mailbox-entries", "100"),
                 Map.entry("router.flush-page-entries", "10"),
-                Map.entry("router.flush-page-bytes", "4096"));
+                Map.entry("router.flush-page-bytes", "4096"),
+                Map.entry("router.seq-base", "1000000"));
 
         assertThat(RouterConfig.from(settings::get)).isEqualTo(new RouterConfig("router-b", Duration.ofDays(7),
                 Duration.ofHours(12), Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofMinutes(5), 1,
                 Duration.ofMillis(50), Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(30),
-                new RouterConfig.Limits(3, 100, 10, 4096)));
+                new RouterConfig.Limits(3, 100, 10, 4096), 1_000_000));
     }
 
     @Test

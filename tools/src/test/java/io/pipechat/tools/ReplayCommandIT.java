@@ -159,6 +159,68 @@ class ReplayCommandIT {
         idsByUser.values().forEach(ts -> assertThat(ts.stream().map(Long::parseLong).toList()).isSorted().hasSize(PER_USER));
     }
 
+    /**
+     * The router's seqs are offset + 1, so a copy into a topic with other partitions gives every entry
+     * a new seq: each ack must then name the new seq of the message it acked.
+     */
+    @Test
+    void renumbersAcksToTheSeqsOfTheCopyForARepartition() throws Exception {
+        String source = topic + ".src";
+        String target = topic + ".renumbered";
+        kafka.createTopics(List.of(new NewTopic(source, 2, (short) 1), new NewTopic(target, 5, (short) 1)));
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        Map<String, String> ackedId = new HashMap<>();   // "user@upto" -> the id of the message acked
+        long highestSeq = 0;
+        try (var producer = new KafkaProducer<>(config, new StringSerializer(), JsonSerde.<UserEvent>serializer())) {
+            for (int i = 0; i < 12; i++) {
+                for (String user : USERS) {
+                    long ts = T0.plusSeconds(i).toEpochMilli();
+                    String id = user + "-r" + i;
+                    long offset = producer.send(new ProducerRecord<>(source, null, ts, user, new UserEvent.Message(user, "dave",
+                            id, Address.user(user), ts, "hi", null))).get().offset();
+                    highestSeq = Math.max(highestSeq, offset + 1);
+                    if (i % 3 == 2) {
+                        String device = i % 2 == 0 ? "phone" : "laptop";
+                        long ack = producer.send(new ProducerRecord<>(source, null, ts, user,
+                                new UserEvent.Ack(user, device, offset + 1, ts))).get().offset();
+                        highestSeq = Math.max(highestSeq, ack + 1);
+                        ackedId.put(user + "@" + i, id);
+                    }
+                }
+            }
+        }
+        Cli cli = Cli.run("replay", "-b", kafka.bootstrapServers(), "-t", source, "--from-offset", "0", "--to-topic", target,
+                "--renumber-seqs");
+        assertThat(cli.status()).as(cli.toString()).isZero();
+        java.util.regex.Matcher printed = java.util.regex.Pattern.compile("router\\.seq-base=(\\d+)").matcher(cli.err());
+        assertThat(printed.find()).as(cli.err()).isTrue();
+        long base = Long.parseLong(printed.group(1));
+        assertThat(base).as("every seq of the copy is above those of the source").isEqualTo(highestSeq);
+
+        Map<String, Long> newSeqOfId = new HashMap<>();
+        List<JsonNode> acks = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(target)) {
+            JsonNode v = PLAIN.readTree(r.value());
+            if (v.get("type").asText().equals("message")) {
+                newSeqOfId.put(v.get("id").asText(), r.offset() + 1 + base);
+            } else {
+                acks.add(v);
+            }
+        }
+        assertThat(acks).hasSize(ackedId.size());
+        for (JsonNode ack : acks) {
+            String user = ack.get("user").asText();
+            String id = ackedId.entrySet().stream().filter(e -> e.getKey().startsWith(user + "@"))
+                    .map(Map.Entry::getValue).filter(i -> newSeqOfId.get(i) == ack.get("upto").asLong()).findFirst().orElse(null);
+            assertThat(id).as("ack %s names the new seq of a message it acked", ack).isNotNull();
+        }
+        Cli again = Cli.run("replay", "-b", kafka.bootstrapServers(), "-t", source, "--from-offset", "0", "--to-topic", target,
+                "--renumber-seqs");
+        assertThat(again.status()).as("the target is no longer empty").isEqualTo(2);
+        assertThat(again.err()).contains("empty");
+    }
+
     @Test
     void refusesToPublishIntoItselfOrIntoAMissingTopicAndNeverCreatesTopics() throws Exception {
         Cli self = Cli.run("replay", "-b", kafka.bootstrapServers(), "-t", topic, "--from-offset", "0", "--to-topic", topic);

@@ -8,7 +8,8 @@ import java.util.List;
  * themselves. Read, changed and written back once per event of that user.
  *
  * <p>Seqs come from input positions: the entry stored for the record at offset {@code o} of the
- * user's {@code chat.user-events} partition gets seq {@code o + 1}. Processing a record twice
+ * user's {@code chat.user-events} partition gets seq {@code o + 1} (plus the configured base, 0 but
+ * on a repartitioned copy of the topic). Processing a record twice
  * (at-least-once after a crash) gives it the same seq; seqs grow with offsets, are never reused and
  * have gaps. {@link #applied} tells a replayed record from a new one, so that counting happens once.
  *
@@ -41,8 +42,8 @@ public final class UserState {
         return new UserState();
     }
 
-    public static long seqAt(long offset) {
-        return offset + 1;
+    public static long seqAt(long offset, long base) {
+        return offset + 1 + base;
     }
 
     /** Whether the record at {@code offset} was counted into this state already. */

@@ -100,13 +100,24 @@ public final class Replay {
         }
     }
 
-    /** Re-publishes key, value, timestamp and headers into {@code topic}; waits for every acknowledgement. */
+    /**
+     * Re-publishes key, value, timestamp and headers into {@code topic}; waits for every acknowledgement.
+     * With {@link SeqRenumbering} (copying {@code chat.user-events} into an empty topic), each record
+     * goes to its key's default partition, set explicitly, and acks are renumbered.
+     */
     public static final class ToTopic implements Sink {
         private final KafkaProducer<byte[], byte[]> producer;
         private final String topic;
         private final List<Future<RecordMetadata>> pending = new ArrayList<>();
+        private final SeqRenumbering renumbering;
 
         public ToTopic(Map<String, Object> clientConfig, String topic) {
+            this(clientConfig, topic, null);
+        }
+
+        /** @param renumbering to renumber seqs into an empty target, or null not to */
+        ToTopic(Map<String, Object> clientConfig, String topic, SeqRenumbering renumbering) {
+            this.renumbering = renumbering;
             Map<String, Object> config = new HashMap<>(clientConfig);
             config.put(ProducerConfig.ACKS_CONFIG, "all");
             config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -117,8 +128,19 @@ public final class Replay {
         }
 
         @Override
-        public void accept(ConsumerRecord<byte[], byte[]> record, JsonNode value) {
-            pending.add(producer.send(new ProducerRecord<>(topic, null, record.timestamp(), record.key(), record.value(),
+        public void accept(ConsumerRecord<byte[], byte[]> record, JsonNode value) throws IOException {
+            Integer partition = null;
+            byte[] bytes = record.value();
+            if (renumbering != null && record.key() != null) {
+                String user = new String(record.key(), StandardCharsets.UTF_8);
+                partition = renumbering.partition(record.key());
+                if (value instanceof ObjectNode ack && "ack".equals(ack.path("type").asText())) {
+                    ack.put("upto", renumbering.renumberAck(user, ack.path("device").asText(), ack.path("upto").asLong()));
+                    bytes = Json.MAPPER.writeValueAsBytes(ack);
+                }
+                renumbering.copied(user, record.offset(), partition);
+            }
+            pending.add(producer.send(new ProducerRecord<>(topic, partition, record.timestamp(), record.key(), bytes,
                     record.headers())));
             if (pending.size() >= 10_000) {
                 awaitPending();

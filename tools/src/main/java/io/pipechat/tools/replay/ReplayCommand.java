@@ -8,12 +8,15 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -89,6 +92,15 @@ public final class ReplayCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true)
     Target target;
 
+    @Option(names = "--renumber-seqs", description = {"With --to-topic, for chat.user-events: renumber acks to the seqs",
+            "the router derives from the new offsets. The target must be empty and this copy its only writer;",
+            "start the routers on it with the router.seq-base printed at the end."})
+    boolean renumberSeqs;
+
+    @Option(names = "--source-seq-base", defaultValue = "0", paramLabel = "N",
+            description = "With --renumber-seqs: the router.seq-base of the routers on the source topic (default: 0).")
+    long sourceSeqBase;
+
     @Override
     public Integer call() throws Exception {
         ReplayRange range = new ReplayRange(from.offset, from.timestamp == null ? null : instant("--from-timestamp", from.timestamp),
@@ -100,6 +112,7 @@ public final class ReplayCommand implements Callable<Integer> {
         Map<String, Object> clientConfig = kafka.clientConfig();
         Replay.Sink sink;
         String destination;
+        SeqRenumbering renumbering = null;
         if (target != null && target.toTopic != null) {
             if (target.toTopic.equals(topic)) {
                 throw new RefusedException("--to-topic is the topic being read: the replay would never catch up with itself");
@@ -110,8 +123,14 @@ public final class ReplayCommand implements Callable<Integer> {
                             + "(with the partitions and configs it needs) so that auto-creation cannot pick them");
                 }
             }
-            sink = new Replay.ToTopic(clientConfig, target.toTopic);
+            if (renumberSeqs) {
+                renumbering = new SeqRenumbering(emptyTargetPartitions(clientConfig, target.toTopic), sourceSeqBase,
+                        sourceSeqBase + highestEndOffset(clientConfig, topic));
+            }
+            sink = new Replay.ToTopic(clientConfig, target.toTopic, renumbering);
             destination = "topic " + target.toTopic;
+        } else if (renumberSeqs) {
+            throw new RefusedException("--renumber-seqs needs --to-topic");
         } else if (target != null && target.out != null) {
             sink = new Replay.JsonLines(Files.newBufferedWriter(target.out, StandardCharsets.UTF_8), true);
             destination = target.out.toString();
@@ -122,7 +141,35 @@ public final class ReplayCommand implements Callable<Integer> {
         Replay.Summary s = Replay.run(clientConfig, topic, range, filter, sink);
         spec.commandLine().getErr().println("replayed " + topic + ": " + s.partitions() + " partitions, " + s.read()
                 + " records read, " + s.matched() + " written to " + destination);
+        if (renumbering != null) {
+            spec.commandLine().getErr().println("seqs renumbered: start the routers on " + target.toTopic
+                    + " with router.seq-base=" + renumbering.newBase() + " (ROUTER_SEQ_BASE=" + renumbering.newBase() + ")");
+        }
         return 0;
+    }
+
+    /** The highest end offset of {@code topic}'s partitions: above every seq its router derived (but the base). */
+    private static long highestEndOffset(Map<String, Object> clientConfig, String topic) throws Exception {
+        return endOffsets(clientConfig, topic).stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    /** The partition count of {@code topic}, which must be empty (seqs are renumbered from offset 0). */
+    private static int emptyTargetPartitions(Map<String, Object> clientConfig, String topic) throws Exception {
+        List<Long> ends = endOffsets(clientConfig, topic);
+        if (ends.stream().anyMatch(o -> o != 0)) {
+            throw new RefusedException("--renumber-seqs needs an empty --to-topic: " + topic + " already holds records");
+        }
+        return ends.size();
+    }
+
+    private static List<Long> endOffsets(Map<String, Object> clientConfig, String topic) throws Exception {
+        try (Admin admin = Admin.create(clientConfig)) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (var p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+                latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+            }
+            return admin.listOffsets(latest).all().get().values().stream().map(o -> o.offset()).toList();
+        }
     }
 
     private static Instant instant(String option, String text) {
