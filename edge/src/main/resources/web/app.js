@@ -15,10 +15,13 @@ const el = (tag, props = {}, ...children) => {
 
 // ---- session and persistent state ----------------------------------------------------------
 let session = JSON.parse(localStorage.getItem('pipechat.session') || 'null');
-let device = sessionStorage.getItem('pipechat.device');
+// One device per browser (PROTOCOL.md, Devices): chosen once and kept, so the server keeps one ack
+// cursor for this browser; a second tab of it takes the connection over (close 4409).
+let device = localStorage.getItem('pipechat.device');
 if (!device) {
-  device = 'web-' + Math.random().toString(36).slice(2, 10);
-  sessionStorage.setItem('pipechat.device', device);
+  const browser = (navigator.userAgent.match(/(Firefox|Edg|Chrome|Safari)\//) || [])[1] || 'browser';
+  device = `web-${browser.toLowerCase()}-${Math.random().toString(36).slice(2, 6)}`;
+  localStorage.setItem('pipechat.device', device);
 }
 
 let state = {lastSeq: 0, convs: {}};   // convs: key -> {key, kind, id, title, messages, unread, members}
@@ -54,6 +57,8 @@ function connect() {
     setStatus('offline');
     if (e.code === 4401 || e.code === 1008) { signOut('Your session expired: sign in again.'); return; }
     if (e.code === 4409) { setStatus('open in another window'); return; }
+    if (e.code === 4410) { signOut('This device was removed from your account.'); return; }
+    if (e.code === 4403) { setStatus('too many devices'); showDevices(); return; }
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 8000);
   };
@@ -99,6 +104,16 @@ function handle(f) {
       save();
       scheduleAck();
       break;
+    case 'read':
+      if (f.seq <= state.lastSeq) { scheduleAck(); return; }
+      state.lastSeq = f.seq;
+      applyReadElsewhere(f);
+      save();
+      scheduleAck();
+      break;
+    case 'devices':
+      if (!$('devices').hidden) renderDevices(f.devices);
+      break;
     case 'typing': {
       const key = f.to.group ? 'g:' + f.to.group : 'u:' + f.from;
       typingUntil[key] = {from: f.from, until: Date.now() + 4000};
@@ -123,7 +138,7 @@ function receive(f) {
   if (c.messages.some(m => m.id === f.id && m.from === f.from)) return;
   c.messages.push({id: f.id, from: f.from, mine: f.from === session.user, body: f.body, media: f.media, ts: f.ts, seq: f.seq});
   const visible = current === c.key && document.visibilityState === 'visible';
-  if (!visible) c.unread++;
+  if (!visible && f.from !== session.user) c.unread++;
   render();
   if (visible) markRead(c);
 }
@@ -135,6 +150,17 @@ function applyReceipt(f) {
   m.deliveredBy = [...new Set([...(m.deliveredBy || []), f.by])];
   if (f.status === 'read') m.readBy = [...new Set([...(m.readBy || []), f.by])];
   renderMessages();
+}
+
+// Another device of mine read this message: it and everything before it there is read here too.
+function applyReadElsewhere(f) {
+  const c = state.convs[f.group ? 'g:' + f.group : 'u:' + f.from];
+  if (!c) return;
+  const upto = c.messages.findIndex(m => !m.mine && m.id === f.id && m.from === f.from);
+  if (upto < 0) return;
+  c.messages.slice(0, upto + 1).forEach(m => { if (!m.mine) m.readSent = true; });
+  c.unread = c.messages.filter(m => !m.mine && !m.readSent).length;
+  render();
 }
 
 function updateMine(id, change) {
@@ -245,6 +271,38 @@ async function showMembers(c) {
     list.append(li);
   }
   $('add-member').hidden = !iAmAdmin;
+}
+
+// ---- devices -------------------------------------------------------------------------------
+async function showDevices() {
+  $('devices').hidden = false;
+  try {
+    renderDevices(await api('GET', '/v1/devices'));
+  } catch (e) {
+    $('device-list').replaceChildren(el('li', {textContent: 'Devices unavailable: ' + e.message}));
+  }
+}
+
+function renderDevices(devices) {
+  const list = $('device-list');
+  list.replaceChildren();
+  for (const d of devices) {
+    const seen = new Date(d.lastSeen).toLocaleString([], {dateStyle: 'short', timeStyle: 'short'});
+    const li = el('li', {}, el('strong', {textContent: d.device}),
+      ` ${d.device === device ? '(this browser)' : d.online ? 'online' : 'last seen ' + seen}`);
+    li.dataset.device = d.device;
+    if (d.device !== device) {
+      const rm = el('button', {type: 'button', className: 'link', textContent: 'remove'});
+      rm.setAttribute('aria-label', `Remove ${d.device}`);
+      rm.onclick = async () => {
+        if (!confirm(`Remove ${d.device}? It is signed out and no longer holds messages for you.`)) return;
+        await api('DELETE', `/v1/devices/${d.device}`);
+        showDevices();
+      };
+      li.append(' ', rm);
+    }
+    list.append(li);
+  }
 }
 
 // ---- push notifications --------------------------------------------------------------------
@@ -389,6 +447,7 @@ $('signin-form').onsubmit = async e => {
   start();
 };
 $('signout').onclick = () => signOut();
+$('devices-toggle').onclick = () => { if ($('devices').hidden) showDevices(); else $('devices').hidden = true; };
 $('enable-push').onclick = () => setUpPush(true).catch(e => alert('Notifications unavailable: ' + e.message));
 $('new-chat').onsubmit = e => {
   e.preventDefault();

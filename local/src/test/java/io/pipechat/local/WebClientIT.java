@@ -78,6 +78,45 @@ class WebClientIT {
         }
     }
 
+    /**
+     * Two browsers of one person are two devices: what one sends shows on the other, what arrives
+     * shows on both, and reading it on one clears the unread count on the other.
+     */
+    @Test
+    void onePersonOnTwoBrowsersSeesTheWholeConversationOnBoth() {
+        String alice = People.named("alice");
+        String bob = People.named("bob");
+        String carol = People.named("carol");
+        try (Browser laptop = new Browser(stack.url(0)); Browser phone = new Browser(stack.url(0));
+             Browser b = new Browser(stack.url(0))) {
+            laptop.signIn(alice);
+            phone.signIn(alice);
+            b.signIn(bob);
+            laptop.find("#devices-toggle").click();
+            laptop.until(d -> d.findElements(By.cssSelector("#device-list li")).size() == 2);
+            laptop.find("#device-list li button").isDisplayed();
+
+            laptop.startChat(bob);
+            laptop.type("Sent from my laptop");
+            phone.open("u:" + bob);
+            phone.until(d -> phone.bodies().equals(List.of("Sent from my laptop")));
+            phone.until(d -> phone.all("#messages .msg.mine").size() == 1);
+
+            phone.startChat(carol);
+            laptop.startChat(carol);
+            b.open("u:" + alice);
+            b.type("Hello to both of you");
+            laptop.find("[data-key='u:" + bob + "'] .unread");
+            phone.find("[data-key='u:" + bob + "'] .unread");
+
+            phone.open("u:" + bob);
+            phone.until(d -> phone.bodies().equals(List.of("Sent from my laptop", "Hello to both of you")));
+            laptop.until(d -> d.findElements(By.cssSelector("[data-key='u:" + bob + "'] .unread")).isEmpty());
+            b.until(d -> "read".equals(b.statusOf("Hello to both of you")));
+            laptop.screenshot("two-devices");
+        }
+    }
+
     @Test
     void showsWhoIsTyping() {
         String alice = People.named("alice");
