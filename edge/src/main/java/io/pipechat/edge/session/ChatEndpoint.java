@@ -238,8 +238,12 @@ public final class ChatEndpoint implements WsListener {
                         }
                         yield ctx.publisher().publish(m);
                     }
-                    case Address.Group g -> ctx.publisher().publish(
-                            new GroupEvent.Message(g.group(), me, s.id(), now, s.body(), s.media()));
+                    case Address.Group g -> {
+                        if (session.deviceCount() > 1) {
+                            ctx.publisher().publish(new UserEvent.Message(me, me, s.id(), s.to(), now, s.body(), s.media(), device));
+                        }
+                        yield ctx.publisher().publish(new GroupEvent.Message(g.group(), me, s.id(), now, s.body(), s.media()));
+                    }
                 };
                 written.whenComplete((ok, error) -> session.send(error == null
                         ? new ServerFrame.Sent(s.id(), now)
