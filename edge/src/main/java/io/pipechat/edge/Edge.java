@@ -26,6 +26,7 @@ import io.pipechat.edge.push.PushService;
 import io.pipechat.edge.push.PushSubscriptions;
 import io.pipechat.edge.session.ChatEndpoint;
 import io.pipechat.edge.session.ClientSession;
+import io.pipechat.edge.session.ConnectionAttempts;
 import io.pipechat.edge.session.Sessions;
 import io.pipechat.protocol.auth.TokenVerifier;
 import io.pipechat.protocol.auth.InvalidTokenException;
@@ -147,6 +148,7 @@ public final class Edge implements AutoCloseable {
         builder.addFeature(StaticContentFeature.create(s -> s.addClasspath(cp -> cp
                 .location("web").context("/").welcome("index.html"))));
         builder.routing(routing -> {
+            routing.addFilter(ConnectionAttempts.from(config.get("edge"), metrics::connectionAttemptRefused));
             routing.get("/v1/ws", (req, res) -> refuseWithoutUpgrade(tokens, req, res));
             for (String api : List.of("/v1/groups", "/v1/push", "/v1/dev")) {
                 routing.any(api, limitBody(edge.maxBodyBytes())).any(api + "/*", limitBody(edge.maxBodyBytes()));
