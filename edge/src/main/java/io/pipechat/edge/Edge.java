@@ -121,12 +121,16 @@ public final class Edge implements AutoCloseable {
                 edge.partition(), sessions, metrics, failure::complete);
         long writeTimeout = edge.writeTimeout().toNanos();
         // A socket whose peer stopped reading blocks its writer; drop it rather than hold it and its queue.
+        // And end the sessions whose connection ended unnoticed.
         timers.scheduleWithFixedDelay(() -> {
             long now = System.nanoTime();
             for (ClientSession s : sessions.all()) {
                 if (s.writeStuck(now, writeTimeout)) {
                     LOG.info("dropping session {} of {}: a write blocked for more than {}", s.id(), s.user(),
                             edge.writeTimeout());
+                    s.abort();
+                } else if (s.connectionGone()) {
+                    LOG.debug("ending session {} of {}: its connection is gone", s.id(), s.user());
                     s.abort();
                 }
             }
