@@ -39,6 +39,8 @@ class ConnectionAttemptsIT {
         settings.put("edge.rate.connection-attempts-per-second", "0.001");
         settings.put("edge.rate.connection-attempt-burst", Integer.toString(BURST));
         settings.put("edge.trusted-proxies", "127.0.0.2");
+        // Every client of a test is on this host: count them like remote ones (the default exempts loopback).
+        settings.put("edge.rate.connection-attempts-exempt-loopback", "false");
         edge = Edge.start(Edge.config(settings));
         base = "http://127.0.0.1:" + edge.port();
         token = ChatClient.devToken(base, "walt");
@@ -77,6 +79,29 @@ class ConnectionAttemptsIT {
         // What the client wrote itself is left of what the proxy appended: it does not reset the count.
         assertThat(upgrade(proxy, "Bearer " + token, Map.of("X-Forwarded-For", "10.9.9.9, 198.51.100.9"))).isEqualTo(429);
         assertThat(upgrade(proxy, "Bearer " + token, Map.of("X-Forwarded-For", "198.51.100.10"))).isEqualTo(101);
+    }
+
+    @Test
+    void clientsOnThisHostAreNotCountedByDefaultUnlessATrustedProxyNamesAnother(EmbeddedKafka kafka) throws Exception {
+        Topics topics = KafkaExtension.uniqueTopics();
+        kafka.createTopics(topics, 1, 1);
+        Map<String, String> settings = TestEdges.settings(kafka, topics);
+        settings.put("edge.token.secret", "attempts-it-secret-attempts-it-secret-0123");
+        settings.put("edge.rate.connection-attempts-per-second", "0.001");
+        settings.put("edge.rate.connection-attempt-burst", "1");
+        settings.put("edge.trusted-proxies", "127.0.0.2");
+        try (Edge defaults = Edge.start(Edge.config(settings))) {
+            String local = "http://127.0.0.1:" + defaults.port();
+            String walt = "Bearer " + ChatClient.devToken(local, "walt");
+            HttpClient direct = client("127.0.0.1");
+            HttpClient proxy = client("127.0.0.2");
+            for (int i = 0; i < 3; i++) {
+                assertThat(TestEdges.upgradeStatus(direct, local, "", Map.of("Authorization", walt))).isEqualTo(101);
+            }
+            Map<String, String> forwarded = Map.of("Authorization", walt, "X-Forwarded-For", "198.51.100.20");
+            assertThat(TestEdges.upgradeStatus(proxy, local, "", forwarded)).isEqualTo(101);
+            assertThat(TestEdges.upgradeStatus(proxy, local, "", forwarded)).as("the proxy's client").isEqualTo(429);
+        }
     }
 
     private static HttpClient client(String localAddress) throws Exception {

@@ -15,6 +15,7 @@ import io.pipechat.edge.FuzzFrames.Sent;
 import io.pipechat.edge.FuzzFrames.Step;
 import io.pipechat.edge.FuzzFrames.Text;
 import io.pipechat.edge.FuzzFrames.Violation;
+import io.pipechat.edge.session.ClientSession;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.testing.ChatClient;
@@ -61,7 +62,7 @@ import org.junit.jupiter.api.io.TempDir;
  * connection gets exactly the answers the protocol promises in the order of its frames (an
  * {@code error} per bad frame, a {@code pong} per ping, {@code sent} or {@code rate_limited} per valid
  * send), that a connection is only ever closed by the edge with the documented code for what it did
- * (4429 for a flood; on a raw socket, 1009 for a frame above 4x the limit and 1002 for a breach of the
+ * (4429 for a flood, 1013 "try again"; on a raw socket, 1009 for a frame above 4x the limit and 1002 for a breach of the
  * WebSocket protocol), that no session outlives its connection however the connection ended, and that
  * every message alice and bob got a {@code sent} for reached the other, in order, once.
  *
@@ -88,11 +89,12 @@ class FrameFuzzIT {
         kafka.createTopics(topics, 2, 1);
         Map<String, String> settings = TestEdges.settings(kafka, topics);
         settings.put("edge.token.secret", "fuzz-it-secret-fuzz-it-secret-0123456789ab");
-        // Only a flood (far beyond the burst) trips the frame rate; every connection comes from 127.0.0.1.
+        // Only a flood (far beyond the burst) trips the frame rate. (Connections from this host are not
+        // limited per address.)
         settings.put("edge.rate.frames-per-second", "200");
         settings.put("edge.rate.burst", "1000");
-        settings.put("edge.rate.connection-attempts-per-second", "1000");
-        settings.put("edge.rate.connection-attempt-burst", "10000");
+        // A machine as busy as CI's can take the router longer than the default 15 s to flush a mailbox.
+        settings.put("edge.flush-timeout", "PT60S");
         try (Router router = Router.start(RouterConfig.defaults().withApplicationId("fuzz-" + topics.userEvents()),
                 kafka.bootstrapServers(), topics, dir.resolve("router"));
              Edge edge = Edge.start(Edge.config(settings))) {
@@ -211,7 +213,14 @@ class FrameFuzzIT {
             }
             if (closing == null) {
                 if (!open) {
-                    return "closed by the edge with " + c.closed.getNow(null) + " after " + script;
+                    // 1013 is the edge's documented "try again" (the router did not finish the mailbox flush in
+                    // time, on a machine this busy); the answers until then must still be right.
+                    Integer code = waitForClose(c);
+                    if (code == null || code != ClientSession.CLOSE_SLOW_CONSUMER) {
+                        return "closed by the edge with " + code + " during " + script;
+                    }
+                    outcomes.computeIfAbsent("close 1013", k -> new AtomicInteger()).incrementAndGet();
+                    return check(c.received, expected, sends, null, 0, outcomes, true);
                 }
                 long barrier = 7_000_000_000_000L + seed;
                 c.text("{\"type\":\"ping\",\"ts\":" + barrier + "}", true);
@@ -234,7 +243,7 @@ class FrameFuzzIT {
                 }
                 outcomes.computeIfAbsent("close " + code, k -> new AtomicInteger()).incrementAndGet();
             }
-            return check(c.received, expected, sends, closing, floodPongs, outcomes);
+            return check(c.received, expected, sends, closing, floodPongs, outcomes, false);
         }
     }
 
@@ -323,10 +332,11 @@ class FrameFuzzIT {
 
     /**
      * The synchronous answers (errors, pongs) must be exactly the expected ones in order (for a flood,
-     * followed by at most one pong per ping of it), and each valid send must have one answer.
+     * followed by at most one pong per ping of it; {@code cutShort}, closed with 1013: a prefix of them),
+     * and each valid send must have one answer (at most one on a connection the edge closed).
      */
     private static String check(List<JsonNode> received, List<Answer> expected, Map<String, Integer> sends,
-                                Step closing, int floodPongs, Map<String, AtomicInteger> outcomes) {
+                                Step closing, int floodPongs, Map<String, AtomicInteger> outcomes, boolean cutShort) {
         List<Answer> actual = new ArrayList<>();
         Map<String, Integer> sendAnswers = new HashMap<>();
         for (JsonNode f : received) {
@@ -355,11 +365,12 @@ class FrameFuzzIT {
         }
         for (var s : sends.entrySet()) {
             int answers = sendAnswers.getOrDefault(s.getKey(), 0);
-            if (answers > s.getValue() || closing == null && answers != s.getValue()) {
+            if (answers > s.getValue() || closing == null && !cutShort && answers != s.getValue()) {
                 return "send " + s.getKey() + " (" + s.getValue() + "x) answered " + answers + " times";
             }
         }
-        if (closing == null && !actual.equals(expected)
+        boolean prefix = actual.size() <= expected.size() && actual.equals(expected.subList(0, actual.size()));
+        if (closing == null && !cutShort && !actual.equals(expected) || cutShort && !prefix
                 || closing instanceof Flood && !floodAnswers(actual, expected, floodPongs)) {
             return "answers differ at " + firstDifference(actual, expected) + ": expected " + expected.size()
                     + ", got " + actual.size() + (closing == null ? "" : " (closed after " + closing + ")");

@@ -97,7 +97,8 @@ record ClientAddresses(List<Range> trustedProxies) {
         return false;
     }
 
-    private static String key(InetAddress address) {
+    /** The key of a client at {@code address}. */
+    static String key(InetAddress address) {
         byte[] bytes = address.getAddress();
         if (bytes.length == 4) {
             return address.getHostAddress();

@@ -7,6 +7,7 @@ import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 import io.pipechat.edge.auth.Errors;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Iterator;
 import java.util.Map;
@@ -18,7 +19,8 @@ import java.util.function.LongSupplier;
  * Connection attempts on {@code /v1/ws} per client address ({@link ClientAddresses}): a token bucket
  * each, {@code perSecond} sustained and {@code burst} at once; an attempt beyond it gets 429 before the
  * upgrade, before its token is even looked at. Every attempt counts, refused ones too, so a host that
- * keeps trying stays refused. An HTTP filter, because the WebSocket listener is not told the peer's
+ * keeps trying stays refused. Clients on this host (loopback) are not counted unless configured to be.
+ * An HTTP filter, because the WebSocket listener is not told the peer's
  * address; Helidon runs filters before it upgrades.
  *
  * <p>Memory: a bucket that has not been used for long enough to be full again is the same as a new
@@ -40,20 +42,25 @@ public final class ConnectionAttempts implements Filter {
     private final int maxAddresses;
     private final long idleNanos;
     private final Runnable onRefused;
+    private final boolean exemptLoopback;
     private final LongSupplier clock;
     private final AtomicLong lastSweep;
 
     /**
      * @param trustedProxies {@code edge.trusted-proxies}, see {@link ClientAddresses}
+     * @param exemptLoopback a client on this host (the TCP peer is a loopback address, and no trusted proxy
+     *                       names another client) is not counted: tests, tools and load generators
      * @param onRefused      counts a refused attempt
      */
-    public ConnectionAttempts(double perSecond, int burst, int maxAddresses, String trustedProxies, Runnable onRefused) {
-        this(perSecond, burst, maxAddresses, trustedProxies, onRefused, System::nanoTime);
+    public ConnectionAttempts(double perSecond, int burst, int maxAddresses, String trustedProxies, boolean exemptLoopback,
+                              Runnable onRefused) {
+        this(perSecond, burst, maxAddresses, trustedProxies, exemptLoopback, onRefused, System::nanoTime);
     }
 
     /** @param clock {@link System#nanoTime()}, for when buckets are swept */
-    ConnectionAttempts(double perSecond, int burst, int maxAddresses, String trustedProxies, Runnable onRefused,
-                       LongSupplier clock) {
+    ConnectionAttempts(double perSecond, int burst, int maxAddresses, String trustedProxies, boolean exemptLoopback,
+                       Runnable onRefused, LongSupplier clock) {
+        this.exemptLoopback = exemptLoopback;
         this.clock = clock;
         this.lastSweep = new AtomicLong(clock.getAsLong());
         this.addresses = ClientAddresses.of(trustedProxies);
@@ -67,19 +74,26 @@ public final class ConnectionAttempts implements Filter {
     /**
      * From the edge's configuration ({@code edge} section): {@code rate.connection-attempts-per-second}
      * (default 10), {@code rate.connection-attempt-burst} (100), {@code rate.connection-attempt-addresses}
-     * (100,000) and {@code trusted-proxies} (none).
+     * (100,000), {@code rate.connection-attempts-exempt-loopback} (true) and {@code trusted-proxies} (none).
      */
     public static ConnectionAttempts from(Config edge, Runnable onRefused) {
         return new ConnectionAttempts(edge.get("rate.connection-attempts-per-second").asDouble().orElse(10.0),
                 edge.get("rate.connection-attempt-burst").asInt().orElse(100),
                 edge.get("rate.connection-attempt-addresses").asInt().orElse(100_000),
-                edge.get("trusted-proxies").asString().orElse(""), onRefused);
+                edge.get("trusted-proxies").asString().orElse(""),
+                edge.get("rate.connection-attempts-exempt-loopback").asBoolean().orElse(true), onRefused);
     }
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
-        if (!PATH.equals(req.path().path()) || !(req.remotePeer().address() instanceof InetSocketAddress peer)
-                || tryAcquire(addresses.clientOf(peer.getAddress(), req.headers()))) {
+        if (!PATH.equals(req.path().path()) || !(req.remotePeer().address() instanceof InetSocketAddress peer)) {
+            chain.proceed();
+            return;
+        }
+        InetAddress address = peer.getAddress();
+        String client = addresses.clientOf(address, req.headers());
+        if (exemptLoopback && address.isLoopbackAddress() && client.equals(ClientAddresses.key(address))
+                || tryAcquire(client)) {
             chain.proceed();
             return;
         }

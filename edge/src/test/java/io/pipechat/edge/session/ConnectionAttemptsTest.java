@@ -12,7 +12,7 @@ class ConnectionAttemptsTest {
     void bucketsOfIdleAddressesAreDroppedAndNewAddressesWaitWhileTheTableIsFull() {
         AtomicLong now = new AtomicLong();
         // Full again after 1 s unused; 2 addresses at most.
-        ConnectionAttempts attempts = new ConnectionAttempts(1, 1, 2, "", () -> { }, now::get);
+        ConnectionAttempts attempts = new ConnectionAttempts(1, 1, 2, "", false, () -> { }, now::get);
         assertThat(attempts.tryAcquire("a")).isTrue();
         assertThat(attempts.tryAcquire("b")).isTrue();
         assertThat(attempts.tryAcquire("c")).as("table full").isFalse();
@@ -24,7 +24,7 @@ class ConnectionAttemptsTest {
     @Test
     void bucketsUsedRecentlyAreKept() {
         AtomicLong now = new AtomicLong();
-        ConnectionAttempts attempts = new ConnectionAttempts(1, 5, 100, "", () -> { }, now::get);
+        ConnectionAttempts attempts = new ConnectionAttempts(1, 5, 100, "", false, () -> { }, now::get);
         attempts.tryAcquire("a");
         now.addAndGet(Duration.ofSeconds(8).toNanos());
         attempts.tryAcquire("b");
