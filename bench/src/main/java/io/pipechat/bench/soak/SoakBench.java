@@ -43,8 +43,10 @@ import picocli.CommandLine.Option;
  * messages; between a user's direct and group messages none is promised (they travel different paths).
  *
  * <p>A user about to drop off stops sending and waits for the {@code sent} of what it sent (a message
- * whose frame never reached the edge is not the system's to deliver); then it is gone for
- * {@code --offline} seconds and connects again with the same token and device.
+ * whose frame never reached the edge is not the system's to deliver; after 30 s it stays online
+ * instead); then it is gone for {@code --offline} seconds and connects again with the same token and
+ * device. Deliveries still missing after {@code --drain} count as lost: on an overloaded machine,
+ * give it longer.
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
         description = "Long run with reconnects and groups: nothing lost, heap after GC and RSS flat")
@@ -112,6 +114,7 @@ public final class SoakBench implements Callable<Integer> {
     private final AtomicLong aborts = new AtomicLong();
     private final AtomicLong groupMessages = new AtomicLong();
     private final AtomicLong skippedSends = new AtomicLong();
+    private final AtomicLong dropsPostponed = new AtomicLong();
 
     @Override
     public Integer call() throws Exception {
@@ -162,11 +165,8 @@ public final class SoakBench implements Callable<Integer> {
             latency = new LatencyTimeline("send -> msg", System.nanoTime());
             ProcStats.Meter cpu = ProcStats.meter(target.serverPid());
             long t0 = System.nanoTime();
-            ExecutorService background = Executors.newFixedThreadPool(4, r -> {
-                Thread t = new Thread(r, "bench-soak");
-                t.setDaemon(true);
-                return t;
-            });
+            // One virtual thread per user away: each mostly waits (for its sent, its time away, its connect).
+            ExecutorService background = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("bench-soak-", 0).factory());
             var timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "bench-soak-timer");
                 t.setDaemon(true);
@@ -249,6 +249,7 @@ public final class SoakBench implements Callable<Integer> {
             result.put("reconnects", reconnects.get());
             result.put("aborted_connections", aborts.get());
             result.put("sends_skipped_sender_away", skippedSends.get());
+            result.put("drops_postponed_unconfirmed_sends", dropsPostponed.get());
             result.put("accounting", summary.toMap());
             result.put("errors", errors);
             result.put("end_to_end", Percentiles.of(latency.total()).toMap());
@@ -311,9 +312,16 @@ public final class SoakBench implements Callable<Integer> {
     /** Lets user {@code u} finish what it sent, drops its connection, and brings it back after {@code --offline}. */
     private void dropAndReturn(Fleet fleet, int u, String name, String token, boolean abort) {
         try {
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (inFlight.get(u) > 0 && System.nanoTime() < until) {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            if (inFlight.get(u) > 0) {
+                // Its frames wait unwritten or unconfirmed (the server lags): dropping now would lose them here,
+                // in the generator, and count against the system. Stay; another user drops off instead.
+                dropsPostponed.incrementAndGet();
+                state.set(u, ONLINE);
+                return;
             }
             VirtualUser old = sockets.get(u);
             state.set(u, AWAY);
