@@ -125,9 +125,11 @@ class FrameFuzzIT {
                         long seed = SEED * 31 + attacker * 1_000_003L + round;
                         // Spread the seeds: the first values of java.util.Random for neighbouring seeds are alike.
                         Random random = new Random(new java.util.SplittableRandom(seed).nextLong());
+                        // A few devices per user, as a person has: the router registers at most 8.
+                        String device = "d" + round % 4;
                         String failure = random.nextInt(8) == 0
-                                ? runRaw(edge.port(), token, "d" + round, FuzzFrames.VIOLATIONS.next(random), random, frames, outcomes)
-                                : run(base, token, "d" + round, FuzzFrames.script(FuzzFrames.recipients(users), FRAME_BUDGET)
+                                ? runRaw(edge.port(), token, device, FuzzFrames.VIOLATIONS.next(random), random, frames, outcomes)
+                                : run(base, token, device, FuzzFrames.script(FuzzFrames.recipients(users), FRAME_BUDGET)
                                         .next(random), seed, frames, outcomes);
                         connections.incrementAndGet();
                         if (failure != null) {
@@ -152,7 +154,7 @@ class FrameFuzzIT {
             bob.stop();
             alice.assertGotEverythingFrom(bob);
             bob.assertGotEverythingFrom(alice);
-            assertThat(alice.confirmed).as("alice's messages during the fuzz").hasSizeGreaterThan(10);
+            assertThat(alice.confirmed).as("alice's messages during the fuzz").hasSizeGreaterThanOrEqualTo(3);
             assertThat(health(base)).as("edge health").isEqualTo(200);
             // Every session of a connection that ended, however it ended, is gone: only alice's and bob's are left.
             await().atMost(WAIT).untilAsserted(() -> assertThat(PrometheusText.value(
@@ -342,7 +344,8 @@ class FrameFuzzIT {
         for (JsonNode f : received) {
             String type = f.path("type").asText();
             switch (type) {
-                case "welcome", "msg", "receipt", "typing" -> {
+                // What others send this user, and what its other devices did.
+                case "welcome", "msg", "receipt", "typing", "read", "devices" -> {
                 }
                 case "sent" -> sendAnswers.merge(f.path("id").asText(), 1, Integer::sum);
                 case "pong" -> actual.add(new Pong(f.has("ts") ? f.get("ts").asLong() : null));
@@ -350,6 +353,10 @@ class FrameFuzzIT {
                     String code = f.path("code").asText();
                     if ("rate_limited".equals(code) && sends.containsKey(f.path("id").asText())) {
                         sendAnswers.merge(f.path("id").asText(), 1, Integer::sum);
+                    } else if ("mailbox_full".equals(code) && sends.containsKey(f.path("id").asText())) {
+                        // The router's answer to a message it will not store, after its sent: not in frame order.
+                        outcomes.computeIfAbsent("error mailbox_full", k -> new AtomicInteger()).incrementAndGet();
+                        continue;
                     } else {
                         actual.add(new Error(code));
                         if (!f.path("message").isTextual() || f.path("message").asText().isBlank()) {
