@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  */
 final class MemorySamples {
     static final int MIN_SAMPLES = 5;
-    private static final Pattern USED = Pattern.compile("used (\\d+)K");
+    /** A heap area's "used NNNK" in {@code jcmd GC.heap_info} (G1: one; Parallel and Serial: one per generation; ZGC: M). */
+    private static final Pattern USED = Pattern.compile("used (\\d+)([KMG])\\b");
 
     /** One sample; NaN where not measured. */
     record Sample(double seconds, double heapAfterGcBytes, double rssBytes, long delivered, int connected) {
@@ -104,14 +105,34 @@ final class MemorySamples {
         }
         try {
             jcmd("GC.run");
-            Matcher m = USED.matcher(jcmd("GC.heap_info"));
-            return m.find() ? Long.parseLong(m.group(1)) * 1024.0 : Double.NaN;
+            return heapUsed(jcmd("GC.heap_info"));
         } catch (IOException e) {
             return Double.NaN;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Double.NaN;
         }
+    }
+
+    /** The bytes in use in the heap areas of a {@code GC.heap_info} answer (metaspace left out), or NaN. */
+    static double heapUsed(String heapInfo) {
+        double used = 0;
+        boolean found = false;
+        for (String line : heapInfo.split("\n")) {
+            if (line.contains("Metaspace") || line.contains("class space")) {
+                continue;
+            }
+            Matcher m = USED.matcher(line);
+            if (m.find()) {
+                used += Long.parseLong(m.group(1)) * switch (m.group(2)) {
+                    case "K" -> 1024.0;
+                    case "M" -> 1024.0 * 1024;
+                    default -> 1024.0 * 1024 * 1024;
+                };
+                found = true;
+            }
+        }
+        return found ? used : Double.NaN;
     }
 
     private String jcmd(String command) throws IOException, InterruptedException {
