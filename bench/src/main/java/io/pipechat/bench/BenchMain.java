@@ -5,6 +5,7 @@ import io.pipechat.bench.direct.DirectBench;
 import io.pipechat.bench.groups.GroupsBench;
 import io.pipechat.bench.media.MediaBench;
 import io.pipechat.bench.offline.OfflineBench;
+import io.pipechat.bench.soak.SoakBench;
 import io.pipechat.bench.sweep.SweepBench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "pipechat benchmarks",
-        subcommands = {ConnectionsBench.class, DirectBench.class, GroupsBench.class, OfflineBench.class, SweepBench.class, MediaBench.class, CommandLine.HelpCommand.class})
+        subcommands = {ConnectionsBench.class, DirectBench.class, GroupsBench.class, OfflineBench.class, SoakBench.class, SweepBench.class, MediaBench.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

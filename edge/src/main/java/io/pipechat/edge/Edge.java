@@ -28,6 +28,7 @@ import io.pipechat.edge.push.PushService;
 import io.pipechat.edge.push.PushSubscriptions;
 import io.pipechat.edge.session.ChatEndpoint;
 import io.pipechat.edge.session.ClientSession;
+import io.pipechat.edge.session.ConnectionAttempts;
 import io.pipechat.edge.session.Sessions;
 import io.pipechat.protocol.auth.TokenVerifier;
 import io.pipechat.protocol.auth.InvalidTokenException;
@@ -124,12 +125,16 @@ public final class Edge implements AutoCloseable {
                 edge.partition(), sessions, metrics, deviceQueries::answered, failure::complete);
         long writeTimeout = edge.writeTimeout().toNanos();
         // A socket whose peer stopped reading blocks its writer; drop it rather than hold it and its queue.
+        // And end the sessions whose connection ended unnoticed.
         timers.scheduleWithFixedDelay(() -> {
             long now = System.nanoTime();
             for (ClientSession s : sessions.all()) {
                 if (s.writeStuck(now, writeTimeout)) {
                     LOG.info("dropping session {} of {}: a write blocked for more than {}", s.id(), s.user(),
                             edge.writeTimeout());
+                    s.abort();
+                } else if (s.connectionGone()) {
+                    LOG.debug("ending session {} of {}: its connection is gone", s.id(), s.user());
                     s.abort();
                 }
             }
@@ -151,6 +156,7 @@ public final class Edge implements AutoCloseable {
         builder.addFeature(StaticContentFeature.create(s -> s.addClasspath(cp -> cp
                 .location("web").context("/").welcome("index.html"))));
         builder.routing(routing -> {
+            routing.addFilter(ConnectionAttempts.from(config.get("edge"), metrics::connectionAttemptRefused));
             routing.get("/v1/ws", (req, res) -> refuseWithoutUpgrade(tokens, req, res));
             for (String api : List.of("/v1/groups", "/v1/push", "/v1/dev", "/v1/devices")) {
                 routing.any(api, limitBody(edge.maxBodyBytes())).any(api + "/*", limitBody(edge.maxBodyBytes()));

@@ -54,6 +54,7 @@ public final class EdgeMetrics implements AutoCloseable {
     private final Counter deliveries;
     private final Counter deliveriesSkipped;
     private final Counter produceFailures;
+    private final Counter connectionAttemptsRefused;
     private final Timer produceLatency;
 
     public EdgeMetrics(int edge, Sessions sessions) {
@@ -73,6 +74,8 @@ public final class EdgeMetrics implements AutoCloseable {
         deliveriesSkipped = registry.getOrCreate(Counter.builder("pipechat.edge.deliveries.skipped").tags(tags)
                 .description("records of chat.deliveries skipped: unreadable, without a user, or failing to dispatch"));
         produceFailures = registry.getOrCreate(Counter.builder("pipechat.edge.produce.failures").tags(tags));
+        connectionAttemptsRefused = registry.getOrCreate(Counter.builder("pipechat.edge.connection.attempts.refused")
+                .tags(tags).description("WebSocket connection attempts refused with 429: too many from one address"));
         produceLatency = registry.getOrCreate(Timer.builder("pipechat.edge.produce.latency").tags(tags)
                 .description("time from send to Kafka's acknowledgement"));
     }
@@ -131,6 +134,10 @@ public final class EdgeMetrics implements AutoCloseable {
 
     public void produceFailed() {
         produceFailures.increment();
+    }
+
+    public void connectionAttemptRefused() {
+        connectionAttemptsRefused.increment();
     }
 
     @Override

@@ -70,7 +70,12 @@ final class TestEdges {
 
     /** The same, with a query ({@code "?device=x"}). */
     static int upgradeStatus(String base, String query, Map<String, String> headers) {
-        WebSocket.Builder b = HTTP.newWebSocketBuilder();
+        return upgradeStatus(HTTP, base, query, headers);
+    }
+
+    /** The same, from {@code http} (e.g. one bound to another local address). */
+    static int upgradeStatus(HttpClient http, String base, String query, Map<String, String> headers) {
+        WebSocket.Builder b = http.newWebSocketBuilder();
         headers.forEach(b::header);
         try {
             b.buildAsync(URI.create(base.replaceFirst("^http", "ws") + "/v1/ws" + query), new WebSocket.Listener() { })

@@ -173,7 +173,10 @@ final class PushRequestConsumer implements Runnable {
                 }
                 problem = "no user";
             } catch (RuntimeException e) {
-                problem = e.getMessage();
+                // The parser's message quotes the record, which could be anything (a message misrouted here):
+                // name the kind of problem only.
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                problem = "unreadable (" + cause.getClass().getSimpleName() + ")";
             }
         }
         metrics.invalidRequest();

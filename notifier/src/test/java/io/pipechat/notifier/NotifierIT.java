@@ -208,16 +208,48 @@ class NotifierIT {
     }
 
     @Test
-    void unreadableRequestsAreSkipped() throws Exception {
+    void poisonRecordsAreSkippedCountedAndLoggedWhileOtherUsersKeepGettingTheirPushes() throws Exception {
         subscribe("heidi", "heidi", BrowserSubscription.create());
+        subscribe("ivan", "ivan", BrowserSubscription.create());
+        String secret = "a-message-body-" + UUID.randomUUID();
+        StringBuilder deep = new StringBuilder();
+        deep.append("[".repeat(5000)).append("]".repeat(5000));
+        byte[] huge = new byte[900_000];
+        new java.util.Random(1).nextBytes(huge);
+        // What else could land on chat.push: a tombstone, garbage, other topics' records, wrong types, a
+        // parser bomb, random bytes close to the broker's size limit.
+        List<byte[]> poison = new java.util.ArrayList<>(List.of(
+                "not json".getBytes(StandardCharsets.UTF_8),
+                new byte[] {(byte) 0xff, (byte) 0xfe, (byte) 0xc3, 0x28},
+                "[1,2,3]".getBytes(StandardCharsets.UTF_8),
+                "\"heidi\"".getBytes(StandardCharsets.UTF_8),
+                "{\"pending\":1}".getBytes(StandardCharsets.UTF_8),
+                "{\"user\":\"  \",\"pending\":1}".getBytes(StandardCharsets.UTF_8),
+                "{\"user\":{\"$ne\":null},\"pending\":1}".getBytes(StandardCharsets.UTF_8),
+                ("{\"user\":\"heidi\",\"pending\":\"" + secret + "\",\"ts\":1}").getBytes(StandardCharsets.UTF_8),
+                ("{\"type\":\"message\",\"user\":[\"heidi\"],\"body\":\"" + secret + "\"}").getBytes(StandardCharsets.UTF_8),
+                deep.toString().getBytes(StandardCharsets.UTF_8),
+                huge));
         notifier = Notifier.start(NotifierConfig.from(settings));
+        try (LogCapture log = LogCapture.of(PushRequestConsumer.class)) {
+            request("heidi", 1);
+            send("heidi", null);
+            for (int i = 0; i < poison.size(); i++) {
+                send(i % 2 == 0 ? "heidi" : "ivan", poison.get(i));
+                if (i == poison.size() / 2) {
+                    request("ivan", 1);
+                }
+            }
+            request("heidi", 2);
+            request("ivan", 2);
 
-        send("heidi", "not json".getBytes(StandardCharsets.UTF_8));
-        send("heidi", "{\"pending\":1}".getBytes(StandardCharsets.UTF_8));
-        request("heidi", 1);
-
-        await().atMost(WAIT).until(() -> service.received("heidi").size() == 1);
-        assertThat(notifier.metrics().invalidRequestCount()).isEqualTo(2);
+            await().atMost(WAIT).until(() -> service.received("heidi").size() == 2 && service.received("ivan").size() == 2);
+            await().atMost(WAIT).until(() -> notifier.metrics().invalidRequestCount() == poison.size() + 1);
+            assertThat(notifier.isRunning()).as("the poll loop survived").isTrue();
+            assertThat(log.lines()).as("one warning per skipped record, naming its offset")
+                    .filteredOn(l -> l.contains("skipping unreadable push request")).hasSize(poison.size() + 1);
+            assertThat(log.lines()).as("log lines quoting a poison record").noneMatch(l -> l.contains(secret));
+        }
     }
 
     @Test

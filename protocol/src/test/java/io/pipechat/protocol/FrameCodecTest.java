@@ -54,7 +54,8 @@ class FrameCodecTest {
             "{\"type\":\"send\",\"id\":\"m\",\"to\":{\"user\":\"bob\"},\"media\":{\"id\":\"nothex\"}}",
             "{\"type\":\"ack\"}", "{\"type\":\"ack\",\"upto\":\"7\"}", "{\"type\":\"ack\",\"upto\":-1}",
             "{\"type\":\"ack\",\"upto\":1.5}",
-            "{\"type\":\"read\",\"id\":\"m\"}", "{\"type\":\"typing\"}", "{\"type\":\"ping\",\"ts\":\"x\"}"})
+            "{\"type\":\"read\",\"id\":\"m\"}", "{\"type\":\"typing\"}", "{\"type\":\"ping\",\"ts\":\"x\"}",
+            "{\"type\":\"ping\",\"ts\":99999999999999999999}", "{\"type\":\"ping\"} x", "{\"type\":\"ping\"}{\"type\":\"ping\"}"})
     void rejectsBadFramesWithBadRequestInsteadOfThrowing(String text) {
         DecodeResult r = FrameCodec.decode(text);
         assertThat(r).isInstanceOf(DecodeResult.Invalid.class);

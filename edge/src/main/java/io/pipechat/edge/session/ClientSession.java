@@ -56,6 +56,8 @@ public final class ClientSession {
     private final Runnable onFrameOut;
     private final Runnable onAbort;
     private final Thread writer;
+    /** The server's thread that reads this connection (the session is made in onOpen, on it); it ends with the connection. */
+    private final Thread reader = Thread.currentThread();
 
     public ClientSession(String id, String user, String device, WsSession ws, int queueSize, long maxQueuedChars,
                          Runnable onFrameOut, Runnable onAbort) {
@@ -150,6 +152,15 @@ public final class ClientSession {
     public boolean writeStuck(long nowNanos, long timeoutNanos) {
         long since = writingSince;
         return since != 0 && nowNanos - since > timeoutNanos;
+    }
+
+    /**
+     * True once the connection is over without the session having been told: Helidon reports neither a
+     * client that drops the TCP connection without a close frame nor a connection it drops itself for a
+     * protocol error (1002, 1009) to the listener. Its reading thread has ended then.
+     */
+    public boolean connectionGone() {
+        return !reader.isAlive();
     }
 
     /** Drops the queue and the connection at once, without a close handshake the peer would not read. */

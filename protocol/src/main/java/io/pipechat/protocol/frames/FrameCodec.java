@@ -1,7 +1,9 @@
 package io.pipechat.protocol.frames;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.pipechat.protocol.Address;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Ids;
@@ -18,6 +20,8 @@ public final class FrameCodec {
     public static final int MAX_MEDIA_TEXT = 255;
     /** Longest accepted media key (base64 of a 256-bit key with room for a header). */
     public static final int MAX_MEDIA_KEY = 256;
+    /** One JSON value per frame: anything after it is an error, not silently dropped (a second frame, say). */
+    private static final ObjectReader READER = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private FrameCodec() {
     }
@@ -29,7 +33,7 @@ public final class FrameCodec {
     public static DecodeResult decode(String text) {
         JsonNode root;
         try {
-            root = Json.MAPPER.readTree(text);
+            root = READER.readTree(text);
         } catch (JsonProcessingException e) {
             return bad("not valid JSON", null);
         }
@@ -123,7 +127,7 @@ public final class FrameCodec {
 
     private static DecodeResult decodePing(JsonNode root) {
         JsonNode ts = root.get("ts");
-        if (ts != null && !ts.isNull() && !ts.isIntegralNumber()) {
+        if (ts != null && !ts.isNull() && !(ts.isIntegralNumber() && ts.canConvertToLong())) {
             return bad("ts must be an integer", null);
         }
         return new DecodeResult.Ok(new ClientFrame.Ping(ts == null || ts.isNull() ? null : ts.asLong()));
