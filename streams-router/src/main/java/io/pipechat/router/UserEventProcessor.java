@@ -90,6 +90,8 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     public static final int CLOSE_TOO_MANY_DEVICES = 4403;
     /** Close code of the sessions of a device that was removed (PROTOCOL.md). */
     public static final int CLOSE_DEVICE_REMOVED = 4410;
+    /** Close code of a session the router stopped counting as live although its edge runs (PROTOCOL.md: 1013). */
+    public static final int CLOSE_TRY_AGAIN = 1013;
     public static final String METRICS_SCOPE = "pipechat-router";
 
     private final RouterConfig config;
@@ -433,6 +435,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
                         "connected elsewhere")), now);
                 sessions.remove(s);
             } else if (!isLive(s, now)) {
+                dropStale(user, s, now);
                 sessions.remove(s);
             }
         }
@@ -520,7 +523,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     private void onSessionClosed(UserEvent.SessionClosed closed, long now) {
         UserState st = census.get(closed.user());
         int pendingBefore = st.pending();
-        st.sessions().removeIf(s -> s.session().equals(closed.session()) || !isLive(s, now));
+        st.sessions().removeIf(s -> s.session().equals(closed.session()) || !isLive(s, now) && dropStale(closed.user(), s, now));
         Device device = st.device(closed.device());
         if (device != null) {
             device.seen(now);
@@ -563,7 +566,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     /** Tells every edge with a live session of {@code user} the new list of devices. */
     private void devicesChanged(String user, UserState st, long now) {
         byte[] news = DeliveryCodec.encode(new Delivery.Devices(user, null, devices(st, now)));
-        for (int edge : edgesOf(liveSessions(st, null, now))) {
+        for (int edge : edgesOf(liveSessions(user, st, null, now))) {
             deliver(user, edge, news, now);
         }
     }
@@ -595,7 +598,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
      * {@code except}; stale sessions found on the way are dropped from {@code st}. Whether there was any.
      */
     private boolean toLiveEdges(String user, UserState st, String except, byte[] frame, long now) {
-        List<Session> live = liveSessions(st, except, now);
+        List<Session> live = liveSessions(user, st, except, now);
         if (live.isEmpty()) {
             return false;
         }
@@ -607,12 +610,12 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     }
 
     /** The user's live sessions, but those of device {@code except}; stale ones are removed from {@code st}. */
-    private List<Session> liveSessions(UserState st, String except, long now) {
+    private List<Session> liveSessions(String user, UserState st, String except, long now) {
         List<Session> sessions = st.sessions();
         if (sessions.isEmpty()) {
             return List.of();
         }
-        sessions.removeIf(s -> !isLive(s, now));
+        sessions.removeIf(s -> !isLive(s, now) && dropStale(user, s, now));
         if (except == null) {
             return sessions;
         }
@@ -623,6 +626,23 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
             }
         }
         return others;
+    }
+
+    /**
+     * A session the router stops counting as live: unless its edge restarted or shut down since (a
+     * newer epoch, or a last heartbeat saying down), the edge may still run and hold the connection
+     * (its heartbeats only stopped reaching the router for a while, e.g. during a broker fail-over): the
+     * edge is told to close it with 1013, so that the client reconnects and gets what was stored
+     * meanwhile in a proper flush; otherwise the client would get the next live frame after a gap
+     * and ack over it. Always true, for {@code removeIf}.
+     */
+    private boolean dropStale(String user, Session s, long now) {
+        EdgeHeartbeat h = edges.get(EdgeHeartbeat.key(s.edge()));
+        if (h == null || h.epoch() == s.epoch() && h.up()) {
+            deliver(user, s.edge(), DeliveryCodec.encode(new Delivery.Close(user, s.session(), CLOSE_TRY_AGAIN,
+                    "reconnect: the server lost track of this connection")), now);
+        }
+        return true;
     }
 
     private boolean isLive(Session s, long now) {
