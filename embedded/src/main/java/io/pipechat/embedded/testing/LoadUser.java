@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
+import java.util.function.IntPredicate;
 
 /**
  * A chat user as a real client would behave under failures: one WebSocket to one of several edges;
@@ -77,17 +79,24 @@ public final class LoadUser {
     /** Sends {@code count} messages to {@code recipients(k)}, one at a time, pacing {@code gap} apart; ids {@code name-k}. */
     public void sendAll(int count, IntFunction<String> recipients, Duration gap, AtomicInteger progress)
             throws InterruptedException {
-        sendEach(count, "user", recipients, name + "-", gap, progress);
+        sendEach(k -> k < count, "user", recipients, name + "-", gap, progress);
     }
 
-    /** Sends {@code count} messages to the group, as {@link #sendAll}; ids {@code name-g-k}. */
-    public void sendAllToGroup(int count, String group, Duration gap, AtomicInteger progress) throws InterruptedException {
-        sendEach(count, "group", k -> group, name + "-g-", gap, progress);
+    /** As {@link #sendAll}, for as long as {@code more} says so (checked before each message). */
+    public void sendWhile(BooleanSupplier more, IntFunction<String> recipients, Duration gap, AtomicInteger progress)
+            throws InterruptedException {
+        sendEach(k -> more.getAsBoolean(), "user", recipients, name + "-", gap, progress);
     }
 
-    private void sendEach(int count, String kind, IntFunction<String> targets, String idPrefix, Duration gap,
+    /** Sends messages to the group, as {@link #sendWhile}; ids {@code name-g-k}. */
+    public void sendToGroupWhile(BooleanSupplier more, String group, Duration gap, AtomicInteger progress)
+            throws InterruptedException {
+        sendEach(k -> more.getAsBoolean(), "group", k -> group, name + "-g-", gap, progress);
+    }
+
+    private void sendEach(IntPredicate more, String kind, IntFunction<String> targets, String idPrefix, Duration gap,
                           AtomicInteger progress) throws InterruptedException {
-        for (int k = 0; k < count; k++) {
+        for (int k = 0; more.test(k); k++) {
             String to = targets.apply(k);
             String id = idPrefix + k;
             ObjectNode f = Json.MAPPER.createObjectNode().put("type", "send").put("id", id).put("body", "m" + k);
