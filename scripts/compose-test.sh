@@ -4,13 +4,13 @@
 #
 #   1. starts dockerd if none answers (Debian's docker.io), stopped again at the end;
 #   2. makes the base image pipechat-ci/debian:bookworm with debootstrap, once (kept by dockerd);
-#   3. packages the service jars with Maven (offline, tests skipped: after `./mvnw verify` it only
+#   3. packages the service jars with Maven (tests skipped: after `./mvnw verify` it only
 #      repackages), the flink-groups cluster jar, the Kafka and Flink stand-ins' jars, a jlinked JDK;
 #   4. builds the images of docker-compose.yml + deploy/ci/docker-compose.ci.yml and `up`s the stack
 #      with fresh secrets, as project pipechat-ci;
 #   5. runs the checker (module compose-tests, io.pipechat.compose.ComposeCheck) against nginx: one-to-one
-#      and group chat, media, a push, then docker kill of an edge, a router, a broker and the TaskManager
-#      during traffic, every `sent` message delivered once and in order;
+#      and group chat, media, a push, then docker kill of the TaskManager, the JobManager, an edge, a
+#      router and a broker during traffic, every `sent` message delivered once and in order;
 #   6. tears the stack down with its volumes (also on failure), printing the logs of failing containers.
 #
 # Options: --keep (leave the stack and dockerd running for a look; tear down later with --down),
@@ -152,14 +152,16 @@ phase "dockerd and base image"
 
 # --- 3. jars ------------------------------------------------------------------------------------------
 if [ "$MAVEN" = true ]; then
-  log "packaging the services (Maven, offline, tests skipped)"
+  # Not offline: on a new machine the stand-ins' jars (kafka-tools, the RocksDB state backend) are not in
+  # ~/.m2 yet, as nothing else builds them; what is there is not fetched again.
+  log "packaging the services (Maven, tests skipped)"
   modules=$(IFS=,; echo "${SERVICES[*]}")
-  ./mvnw -B -q -o -DskipTests -pl "$modules" -am package dependency:copy-dependencies \
+  ./mvnw -B -q -DskipTests -pl "$modules" -am package dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory=target/lib
-  ./mvnw -B -q -o -DskipTests -Pcluster -pl flink-groups -am package
+  ./mvnw -B -q -DskipTests -Pcluster -pl flink-groups -am package
   for stand_in in kafka flink; do
     rm -rf "$STAGE/$stand_in-libs"
-    ./mvnw -B -q -o -f "deploy/ci/$stand_in/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+    ./mvnw -B -q -f "deploy/ci/$stand_in/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
       -DoutputDirectory="$STAGE/$stand_in-libs"
   done
 fi

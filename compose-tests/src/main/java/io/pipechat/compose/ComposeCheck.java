@@ -298,16 +298,21 @@ public final class ComposeCheck {
                     everyone.stream().mapToInt(u -> u.duplicates.get()).sum(),
                     everyone.stream().mapToInt(u -> u.resends.get()).sum(),
                     everyone.stream().mapToInt(u -> u.reconnects.get()).sum()));
-            for (var kill : killedAt.entrySet()) {
-                long at = kill.getValue();
-                if (kill.getKey().endsWith("manager")) {
+            List<Map.Entry<String, Long>> kills = List.copyOf(killedAt.entrySet());
+            for (int i = 0; i < kills.size(); i++) {
+                String victim = kills.get(i).getKey();
+                long at = kills.get(i).getValue();
+                long until = i + 1 < kills.size() ? kills.get(i + 1).getValue() : loadEnd;
+                if (victim.endsWith("manager")) {
                     report(String.format("docker kill %s (started again at once): group messages sent after the kill "
-                            + "reached every member %d ms after it", kill.getKey(),
-                            ms(LoadUser.deliveryRecovery(groupConversation, at) - at)));
+                                    + "reached every member %d ms after it; longest pause in group delivery %d ms",
+                            victim, ms(LoadUser.deliveryRecovery(groupConversation, at) - at),
+                            ms(longestPause(groupReaders, at, until))));
                 } else {
                     report(String.format("docker kill %s: every user got a sent again after %d ms; every user received a "
-                                    + "message sent after the kill %d ms after it", kill.getKey(),
-                            ms(LoadUser.sendRecovery(users, at) - at), ms(LoadUser.deliveryRecovery(users, at) - at)));
+                                    + "message sent after the kill %d ms after it; longest pause in a user's deliveries %d ms",
+                            victim, ms(LoadUser.sendRecovery(users, at) - at), ms(LoadUser.deliveryRecovery(users, at) - at),
+                            ms(longestPause(users, at, until))));
                 }
             }
             return killedAt.size() + " kills survived";
@@ -372,6 +377,24 @@ public final class ComposeCheck {
             }
         }
         return true;
+    }
+
+    /**
+     * The longest time any of these users went without a delivery between {@code from} and {@code to}
+     * (counted from {@code from}, so a pause that began at the kill counts whole).
+     */
+    private static long longestPause(List<LoadUser> recipients, long from, long to) {
+        long longest = 0;
+        for (LoadUser u : recipients) {
+            long previous = from;
+            List<Long> times = u.messages().stream().mapToLong(LoadUser.Delivered::atNanos)
+                    .filter(t -> t > from && t <= to).sorted().boxed().toList();
+            for (long t : times) {
+                longest = Math.max(longest, t - previous);
+                previous = t;
+            }
+        }
+        return longest;
     }
 
     /** "id -> recipient" of every direct message that got {@code sent} and has not arrived. */
