@@ -111,6 +111,11 @@ finish() {
   local rc=$?
   trap - EXIT
   if [ $rc -ne 0 ]; then
+    mkdir -p "$STAGE/logs"
+    for id in $(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT"); do
+      docker logs "$id" > "$STAGE/logs/$(docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}}' "$id").log" 2>&1 || true
+    done
+    echo "the whole log of every container: $STAGE/logs/" >&2
     if [ "$CURRENT" = checks ]; then
       echo "compose test FAILED in the checks (exit $rc); the logs of every container:" >&2
       print_logs all >&2 || true
