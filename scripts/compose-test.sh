@@ -83,6 +83,8 @@ teardown() {
   log "tearing down $PROJECT (containers, networks, volumes)"
   [ -f "$STAGE/ci.env" ] || : > "$STAGE/ci.env"
   compose down --volumes --remove-orphans --timeout 5 > "$STAGE/down.log" 2>&1 || cat "$STAGE/down.log"
+  # Each build replaces the jars image and ours; the images they replaced are left untagged (GBs a run).
+  docker image prune -f > /dev/null 2>&1 || true
 }
 
 if [ "$DOWN_ONLY" = true ]; then
