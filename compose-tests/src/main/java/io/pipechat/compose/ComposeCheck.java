@@ -256,12 +256,12 @@ public final class ComposeCheck {
                 LoadUser user = users.get(u);
                 int me = u;
                 senders.add(pool.submit(() -> {
-                    user.sendWhile(traffic::get, k -> users.get((me + 1 + k % (USERS - 1)) % USERS).name, GAP, progress);
+                    user.sendAll(0, traffic::get, k -> users.get((me + 1 + k % (USERS - 1)) % USERS).name, GAP, progress);
                     return null;
                 }));
             }
             senders.add(pool.submit(() -> {
-                groupSender.sendToGroupWhile(traffic::get, group, GAP, groupProgress);
+                groupSender.sendAll(0, traffic::get, k -> LoadUser.GROUP + group, GAP, groupProgress);
                 return null;
             }));
             // One failure at a time: each kill waits until the traffic recovered from the one before.
@@ -450,8 +450,8 @@ public final class ComposeCheck {
     }
 
     /**
-     * No message id twice under different seqs, and per conversation (sender, and the group for group
-     * messages) ids in send order.
+     * No message id twice under different seqs, and per conversation (the sender's direct messages, or
+     * their messages to a group) ids in send order.
      */
     private static void assertDeliveredOnceInOrder(List<LoadUser> recipients) {
         for (LoadUser recipient : recipients) {
@@ -462,7 +462,7 @@ public final class ComposeCheck {
                     continue; // the group chat's first message, sent before the traffic
                 }
                 copies.merge(d.id(), 1, Integer::sum);
-                String conversation = d.from() + (d.group() == null ? "" : "@" + d.group());
+                String conversation = d.from() + " in " + d.conversation();
                 int index = Integer.parseInt(d.id().substring(d.id().lastIndexOf('-') + 1));
                 Integer before = lastIndex.put(conversation, index);
                 assertThat(before == null || before < index)

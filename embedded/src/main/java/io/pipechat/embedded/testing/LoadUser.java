@@ -21,9 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
-import java.util.function.IntFunction;
-import java.util.function.IntPredicate;
 
 /**
  * A chat user as a real client would behave under failures: one WebSocket to one of several edges;
@@ -41,12 +38,21 @@ public final class LoadUser {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final Duration SENT_TIMEOUT = Duration.ofSeconds(10);
 
-    /** A message this user sent and got {@code sent} for. */
+    /** Prefix of a group id in {@link #sendAll}'s recipients: {@code "#g1"} is group g1. */
+    public static final String GROUP = "#";
+
+    /** A message this user sent and got {@code sent} for; {@code to} a user, or {@code #<group>}. */
     public record Sent(String id, String to, int index, long firstSendNanos, long sentNanos) {
+        public boolean toGroup() {
+            return to.startsWith(GROUP);
+        }
     }
 
-    /** A unique (by seq) frame of this user's mailbox; {@code group} is null for a direct message or a receipt. */
-    public record Delivered(long seq, String type, String from, String id, String group, long atNanos) {
+    /**
+     * A unique (by seq) frame of this user's mailbox; {@code conversation} is the sender for a direct
+     * message, {@code #<group>} for a group message.
+     */
+    public record Delivered(long seq, String type, String from, String id, String conversation, long atNanos) {
     }
 
     public final String name;
@@ -76,31 +82,27 @@ public final class LoadUser {
         this.token = token;
     }
 
-    /** Sends {@code count} messages to {@code recipients(k)}, one at a time, pacing {@code gap} apart; ids {@code name-k}. */
-    public void sendAll(int count, IntFunction<String> recipients, Duration gap, AtomicInteger progress)
+    /**
+     * Sends {@code count} messages to {@code recipients(k)} (a user, or {@code #<group>}), one at a
+     * time, pacing {@code gap} apart.
+     */
+    public void sendAll(int count, java.util.function.IntFunction<String> recipients, Duration gap, AtomicInteger progress)
             throws InterruptedException {
-        sendEach(k -> k < count, "user", recipients, name + "-", gap, progress);
+        sendAll(count, () -> false, recipients, gap, progress);
     }
 
-    /** As {@link #sendAll}, for as long as {@code more} says so (checked before each message). */
-    public void sendWhile(BooleanSupplier more, IntFunction<String> recipients, Duration gap, AtomicInteger progress)
-            throws InterruptedException {
-        sendEach(k -> more.getAsBoolean(), "user", recipients, name + "-", gap, progress);
-    }
-
-    /** Sends messages to the group, as {@link #sendWhile}; ids {@code name-g-k}. */
-    public void sendToGroupWhile(BooleanSupplier more, String group, Duration gap, AtomicInteger progress)
-            throws InterruptedException {
-        sendEach(k -> more.getAsBoolean(), "group", k -> group, name + "-g-", gap, progress);
-    }
-
-    private void sendEach(IntPredicate more, String kind, IntFunction<String> targets, String idPrefix, Duration gap,
-                          AtomicInteger progress) throws InterruptedException {
-        for (int k = 0; more.test(k); k++) {
-            String to = targets.apply(k);
-            String id = idPrefix + k;
+    /** The same, going on past {@code count} while {@code more} holds. */
+    public void sendAll(int count, java.util.function.BooleanSupplier more, java.util.function.IntFunction<String> recipients,
+                 Duration gap, AtomicInteger progress) throws InterruptedException {
+        for (int k = 0; k < count || more.getAsBoolean(); k++) {
+            String to = recipients.apply(k);
+            String id = name + "-" + k;
             ObjectNode f = Json.MAPPER.createObjectNode().put("type", "send").put("id", id).put("body", "m" + k);
-            f.putObject("to").put(kind, to);
+            if (to.startsWith(GROUP)) {
+                f.putObject("to").put("group", to.substring(GROUP.length()));
+            } else {
+                f.putObject("to").put("user", to);
+            }
             String frame = f.toString();
             long first = System.nanoTime();
             for (int attempt = 0; ; attempt++) {
@@ -224,8 +226,9 @@ public final class LoadUser {
             case "msg", "receipt" -> {
                 long seq = f.path("seq").asLong();
                 String from = type.equals("msg") ? f.path("from").asText() : f.path("by").asText();
-                String group = type.equals("msg") && f.path("to").has("group") ? f.path("to").path("group").asText() : null;
-                Delivered d = new Delivered(seq, type, from, f.path("id").asText(), group, System.nanoTime());
+                String group = f.path("to").path("group").asText("");
+                Delivered d = new Delivered(seq, type, from, f.path("id").asText(),
+                        group.isEmpty() ? from : GROUP + group, System.nanoTime());
                 if (delivered.putIfAbsent(seq, d) != null) {
                     duplicates.incrementAndGet();
                 }
