@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.testing.ChatClient;
+import io.pipechat.embedded.testing.LoadUser;
 import io.pipechat.embedded.testing.PrometheusText;
 import io.pipechat.protocol.Topics;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -226,8 +227,8 @@ class ClusterFailureIT {
             for (var kill : killedAt.entrySet()) {
                 figures.append(String.format("kill -9 %s: every user got a sent again after %d ms; every user received a "
                                 + "message sent after the kill %d ms after it%n", kill.getKey(),
-                        ms(sendRecovery(users, kill.getValue()) - kill.getValue()),
-                        ms(deliveryRecovery(users, kill.getValue()) - kill.getValue())));
+                        ms(LoadUser.sendRecovery(users, kill.getValue()) - kill.getValue()),
+                        ms(LoadUser.deliveryRecovery(users, kill.getValue()) - kill.getValue())));
             }
             watcher.join(Duration.ofSeconds(5));
             watcher.interrupt();
@@ -318,27 +319,6 @@ class ClusterFailureIT {
             }
         }
         return missing;
-    }
-
-    /** When the last user got its first {@code sent} after {@code at}. */
-    private static long sendRecovery(List<LoadUser> users, long at) {
-        long worst = at;
-        for (LoadUser u : users) {
-            worst = Math.max(worst, u.sent.stream().mapToLong(LoadUser.Sent::sentNanos).filter(t -> t > at).min().orElse(at));
-        }
-        return worst;
-    }
-
-    /** When the last user received its first message that was first sent after {@code at}. */
-    private static long deliveryRecovery(List<LoadUser> users, long at) {
-        Map<String, Long> firstSent = new HashMap<>();
-        users.forEach(u -> u.sent.forEach(s -> firstSent.put(s.id(), s.firstSendNanos())));
-        long worst = at;
-        for (LoadUser u : users) {
-            worst = Math.max(worst, u.messages().stream().filter(d -> firstSent.getOrDefault(d.id(), 0L) > at)
-                    .mapToLong(LoadUser.Delivered::atNanos).min().orElse(at));
-        }
-        return worst;
     }
 
     private static long ms(long nanos) {

@@ -32,7 +32,7 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * Checks docker-compose.yml (which cannot run here: no Docker engine) against the code: every
+ * Checks docker-compose.yml against the code, statically (scripts/compose-test.sh boots it): every
  * service has an image or a build; health checks exist where something waits for them; every
  * environment variable set for a pipechat service maps to a configuration key that service reads
  * ({@link #READERS}: the keys of each Main, cross-checked against the module's source when the module
@@ -139,6 +139,43 @@ class ComposeFileTest {
         JsonNode tree = new YAMLMapper().readTree(resolved);
         checkAll(tree);
         assertThat(names(tree.get("services"))).isEqualTo(names(loadWithAnchors(ROOT.resolve("docker-compose.yml")).get("services")));
+    }
+
+    /**
+     * CI boots the compose file on deploy/ci/Dockerfile's images (scripts/compose-test.sh); its targets for
+     * our own images must run them as the Dockerfile does: same build args, environment, user, working
+     * directory, entry point and destinations of what is copied in.
+     */
+    @Test
+    void theCiDockerfileBuildsOurImagesAsTheDockerfileDoes() throws IOException {
+        Map<String, List<String>> main = runtimeLines(ROOT.resolve("Dockerfile"));
+        Map<String, List<String>> ci = runtimeLines(ROOT.resolve("deploy/ci/Dockerfile"));
+        for (String target : List.of("service", "flink-job")) {
+            assertThat(main.get(target)).as("Dockerfile target %s", target).isNotEmpty();
+            assertThat(ci.get(target)).as("deploy/ci/Dockerfile target %s, compared with the Dockerfile's", target)
+                    .isEqualTo(main.get(target));
+        }
+    }
+
+    /** Per stage: its ARG, ENV, USER, WORKDIR and ENTRYPOINT lines, and "COPY -> destination" of each COPY. */
+    static Map<String, List<String>> runtimeLines(Path dockerfile) throws IOException {
+        Map<String, List<String>> stages = new java.util.HashMap<>();
+        List<String> current = new java.util.ArrayList<>();
+        String joined = Files.readString(dockerfile).replaceAll("\\\\\n", " ");
+        for (String line : joined.split("\n")) {
+            String l = line.strip().replaceAll("\\s+", " ");
+            Matcher from = Pattern.compile("^FROM \\S+ AS (\\S+)$").matcher(l);
+            if (from.matches()) {
+                current = new java.util.ArrayList<>();
+                stages.put(from.group(1), current);
+            } else if (l.matches("^(ARG|ENV|USER|WORKDIR|ENTRYPOINT) .*")) {
+                current.add(l);
+            } else if (l.startsWith("COPY ")) {
+                String[] words = l.split(" ");
+                current.add("COPY -> " + words[words.length - 1]);
+            }
+        }
+        return stages;
     }
 
     @Test

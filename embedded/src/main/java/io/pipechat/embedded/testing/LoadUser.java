@@ -1,4 +1,4 @@
-package io.pipechat.cluster;
+package io.pipechat.embedded.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +9,8 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -24,37 +26,47 @@ import java.util.concurrent.atomic.AtomicLong;
  * A chat user as a real client would behave under failures: one WebSocket to one of several edges;
  * when it closes (the edge died), it reconnects to the next edge. It sends one message at a time and
  * waits for its {@code sent}; a message that got none (timeout, or the connection died) is sent again
- * with the same id (the router drops the second copy). It acks what it received every few hundred
+ * with the same id (the router drops the second copy). Used by the cluster tests and the compose check,
+ * where every edge sits behind one nginx address. It acks what it received every few hundred
  * milliseconds and drops {@code msg}/{@code receipt} frames whose {@code seq} it has already seen.
  *
  * <p>Recorded for the assertions: every message that got {@code sent} (with when it was first sent
  * and when {@code sent} came), every unique delivery by {@code seq}, and counters of duplicates
  * dropped, reconnections and re-sends.
  */
-final class LoadUser {
+public final class LoadUser {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final Duration SENT_TIMEOUT = Duration.ofSeconds(10);
 
-    /** A message this user sent and got {@code sent} for. */
-    record Sent(String id, String to, int index, long firstSendNanos, long sentNanos) {
+    /** Prefix of a group id in {@link #sendAll}'s recipients: {@code "#g1"} is group g1. */
+    public static final String GROUP = "#";
+
+    /** A message this user sent and got {@code sent} for; {@code to} a user, or {@code #<group>}. */
+    public record Sent(String id, String to, int index, long firstSendNanos, long sentNanos) {
+        public boolean toGroup() {
+            return to.startsWith(GROUP);
+        }
     }
 
-    /** A unique (by seq) frame of this user's mailbox. */
-    record Delivered(long seq, String type, String from, String id, long atNanos) {
+    /**
+     * A unique (by seq) frame of this user's mailbox; {@code conversation} is the sender for a direct
+     * message, {@code #<group>} for a group message.
+     */
+    public record Delivered(long seq, String type, String from, String id, String conversation, long atNanos) {
     }
 
-    final String name;
+    public final String name;
     private final List<String> edges;
     private final String token;
     private volatile int edge;
     private volatile Connection connection;
     private final Object connectLock = new Object();
 
-    final List<Sent> sent = new CopyOnWriteArrayList<>();
-    final Map<Long, Delivered> delivered = new ConcurrentHashMap<>();
-    final AtomicInteger duplicates = new AtomicInteger();
-    final AtomicInteger reconnects = new AtomicInteger();
-    final AtomicInteger resends = new AtomicInteger();
+    public final List<Sent> sent = new CopyOnWriteArrayList<>();
+    public final Map<Long, Delivered> delivered = new ConcurrentHashMap<>();
+    public final AtomicInteger duplicates = new AtomicInteger();
+    public final AtomicInteger reconnects = new AtomicInteger();
+    public final AtomicInteger resends = new AtomicInteger();
     private final AtomicLong maxSeq = new AtomicLong();
     private volatile long acked;
     private final Map<String, CompletableFuture<Long>> awaitingSent = new ConcurrentHashMap<>();
@@ -63,21 +75,34 @@ final class LoadUser {
      * @param edges    {@code http://host:port} of every edge
      * @param firstEdge index into {@code edges} to connect to first
      */
-    LoadUser(String name, List<String> edges, int firstEdge, String token) {
+    public LoadUser(String name, List<String> edges, int firstEdge, String token) {
         this.name = name;
         this.edges = List.copyOf(edges);
         this.edge = firstEdge;
         this.token = token;
     }
 
-    /** Sends {@code count} messages to {@code recipients(k)}, one at a time, pacing {@code gap} apart. */
-    void sendAll(int count, java.util.function.IntFunction<String> recipients, Duration gap, AtomicInteger progress)
+    /**
+     * Sends {@code count} messages to {@code recipients(k)} (a user, or {@code #<group>}), one at a
+     * time, pacing {@code gap} apart.
+     */
+    public void sendAll(int count, java.util.function.IntFunction<String> recipients, Duration gap, AtomicInteger progress)
             throws InterruptedException {
-        for (int k = 0; k < count; k++) {
+        sendAll(count, () -> false, recipients, gap, progress);
+    }
+
+    /** The same, going on past {@code count} while {@code more} holds. */
+    public void sendAll(int count, java.util.function.BooleanSupplier more, java.util.function.IntFunction<String> recipients,
+                 Duration gap, AtomicInteger progress) throws InterruptedException {
+        for (int k = 0; k < count || more.getAsBoolean(); k++) {
             String to = recipients.apply(k);
             String id = name + "-" + k;
             ObjectNode f = Json.MAPPER.createObjectNode().put("type", "send").put("id", id).put("body", "m" + k);
-            f.putObject("to").put("user", to);
+            if (to.startsWith(GROUP)) {
+                f.putObject("to").put("group", to.substring(GROUP.length()));
+            } else {
+                f.putObject("to").put("user", to);
+            }
             String frame = f.toString();
             long first = System.nanoTime();
             for (int attempt = 0; ; attempt++) {
@@ -105,8 +130,29 @@ final class LoadUser {
         }
     }
 
+    /** When the last user got its first {@code sent} after {@code at}. */
+    public static long sendRecovery(Collection<LoadUser> users, long at) {
+        long worst = at;
+        for (LoadUser u : users) {
+            worst = Math.max(worst, u.sent.stream().mapToLong(Sent::sentNanos).filter(t -> t > at).min().orElse(at));
+        }
+        return worst;
+    }
+
+    /** When the last user received its first message that was first sent after {@code at}. */
+    public static long deliveryRecovery(Collection<LoadUser> users, long at) {
+        Map<String, Long> firstSent = new HashMap<>();
+        users.forEach(u -> u.sent.forEach(s -> firstSent.put(s.id(), s.firstSendNanos())));
+        long worst = at;
+        for (LoadUser u : users) {
+            worst = Math.max(worst, u.messages().stream().filter(d -> firstSent.getOrDefault(d.id(), 0L) > at)
+                    .mapToLong(Delivered::atNanos).min().orElse(at));
+        }
+        return worst;
+    }
+
     /** Acks everything received so far (reconnecting first if the connection died). */
-    void ackAndKeepConnected() {
+    public void ackAndKeepConnected() {
         Connection c;
         try {
             c = connected();
@@ -122,7 +168,7 @@ final class LoadUser {
         }
     }
 
-    void close() {
+    public void close() {
         Connection c = connection;
         if (c != null) {
             c.ws.abort();
@@ -180,7 +226,9 @@ final class LoadUser {
             case "msg", "receipt" -> {
                 long seq = f.path("seq").asLong();
                 String from = type.equals("msg") ? f.path("from").asText() : f.path("by").asText();
-                Delivered d = new Delivered(seq, type, from, f.path("id").asText(), System.nanoTime());
+                String group = f.path("to").path("group").asText("");
+                Delivered d = new Delivered(seq, type, from, f.path("id").asText(),
+                        group.isEmpty() ? from : GROUP + group, System.nanoTime());
                 if (delivered.putIfAbsent(seq, d) != null) {
                     duplicates.incrementAndGet();
                 }
@@ -193,7 +241,7 @@ final class LoadUser {
     }
 
     /** Unique {@code msg} deliveries in seq order. */
-    List<Delivered> messages() {
+    public List<Delivered> messages() {
         List<Delivered> out = new ArrayList<>(delivered.values().stream().filter(d -> d.type().equals("msg")).toList());
         out.sort(java.util.Comparator.comparingLong(Delivered::seq));
         return out;
