@@ -179,7 +179,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
             LOG.debug("dropping duplicate message {} from {} to {}", m.id(), m.from(), user);
             return;
         }
-        store(user, c, offset, new ServerFrame.Msg(seq, m.id(), m.from(), m.to(), m.ts(), m.body(), m.media()), now);
+        store(user, c, offset, new ServerFrame.Msg(seq, m.id(), m.from(), m.to(), m.ts(), m.body(), m.media(), m.system()), now);
         meters.messagesStored.increment();
     }
 

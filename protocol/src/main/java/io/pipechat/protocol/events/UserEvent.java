@@ -8,6 +8,7 @@ import io.pipechat.protocol.Address;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Media;
 import io.pipechat.protocol.ReceiptStatus;
+import io.pipechat.protocol.SystemEvent;
 
 /**
  * A record of {@code chat.user-events}, keyed by {@link #user()}: every event that changes one
@@ -38,10 +39,14 @@ public sealed interface UserEvent {
     /**
      * A message for {@code user} from {@code from}, with the sender's client message id. {@code to}
      * is {@code {"user": user}} for a direct message or the group it was sent to. {@code ts} is the
-     * time the edge accepted it.
+     * time the edge accepted it. {@code system} (with neither body nor media) makes it a system
+     * message of group {@code to}: a change of the group, by {@code from}, written by the group job.
      */
-    record Message(String user, String from, String id, Address to, long ts, String body, Media media)
-            implements UserEvent {
+    record Message(String user, String from, String id, Address to, long ts, String body, Media media,
+                   SystemEvent system) implements UserEvent {
+        public Message(String user, String from, String id, Address to, long ts, String body, Media media) {
+            this(user, from, id, to, ts, body, media, null);
+        }
     }
 
     /** {@code user}'s client has durably received everything up to {@code upto}. */
