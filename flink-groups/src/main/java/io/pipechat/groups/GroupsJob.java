@@ -1,10 +1,10 @@
 package io.pipechat.groups;
 
 import io.pipechat.groups.expansion.GroupExpander;
-import io.pipechat.groups.kafka.GroupMessageDeserializer;
+import io.pipechat.groups.kafka.GroupEventDeserializer;
 import io.pipechat.groups.kafka.UserEventSerializer;
-import io.pipechat.groups.membership.DebeziumMembershipDeserializer;
-import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.changes.ChangeEventDeserializer;
+import io.pipechat.groups.changes.GroupChange;
 import io.pipechat.groups.types.JsonTypeInfo;
 import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
@@ -60,7 +60,7 @@ public final class GroupsJob {
     public static final String NAME = "pipechat-flink-groups";
 
     private final Source<GroupEvent.Message, ?, ?> messages;
-    private final Source<MembershipChange, ?, ?> membership;
+    private final Source<GroupChange, ?, ?> membership;
     private final Sink<UserEvent> sink;
     private final Duration hold;
     private final Duration maxHold;
@@ -76,7 +76,7 @@ public final class GroupsJob {
      *                       (its watermark no longer holds back the job's)
      * @param settle         see {@link GroupExpander}, as are the two bounds of held messages
      */
-    public GroupsJob(Source<GroupEvent.Message, ?, ?> messages, Source<MembershipChange, ?, ?> membership,
+    public GroupsJob(Source<GroupEvent.Message, ?, ?> messages, Source<GroupChange, ?, ?> membership,
                      Sink<UserEvent> sink, Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
                      int maxHeldPerSender, int maxHeldPerGroup) {
         this.messages = messages;
@@ -93,9 +93,9 @@ public final class GroupsJob {
     /** The job on Kafka: the topics, consumer group and sink guarantee of {@code config}. */
     public static GroupsJob kafka(GroupsConfig config) {
         KafkaSource<GroupEvent.Message> messages = source(config, config.topics().groupEvents(), "-group-events",
-                new GroupMessageDeserializer());
-        KafkaSource<MembershipChange> membership = source(config, config.topics().groupMembersCdc(), "-group-members",
-                new DebeziumMembershipDeserializer());
+                new GroupEventDeserializer());
+        KafkaSource<GroupChange> membership = source(config, config.topics().groupMembersCdc(), "-group-members",
+                new ChangeEventDeserializer());
         return new GroupsJob(messages, membership, sink(config), config.hold(), config.maxHold(), config.membershipIdle(),
                 config.settle(), config.maxHeldPerSender(), config.maxHeldPerGroup());
     }
@@ -155,7 +155,7 @@ public final class GroupsJob {
      *
      * <p>Event time and watermarks, which decide when {@link GroupExpander} may reject a held message:
      * <ul>
-     *   <li>Membership: a change's commit time ({@link MembershipChange#committed()}, else the Kafka
+     *   <li>Membership: a change's commit time ({@link GroupChange#committed()}, else the Kafka
      *       record's timestamp, which is later than the commit), watermarks per split (partition),
      *       {@value #COMMIT_CLOCK_SKEW_MS} ms behind the latest commit time read (clock skew between
      *       the database and the edges; the commit log is read in commit order, so a commit time
@@ -179,13 +179,13 @@ public final class GroupsJob {
                 .assignTimestampsAndWatermarks(WatermarkStrategy.<GroupEvent.Message>forGenerator(c -> new WallClockWatermarks<>())
                         .withTimestampAssigner((m, recordTs) -> m.ts()))
                 .uid("group-events-clock").name("group-events-clock");
-        DataStream<MembershipChange> changes = env
+        DataStream<GroupChange> changes = env
                 .fromSource(membership, membershipWatermarks(membershipIdle), "group-members-cdc",
-                        JsonTypeInfo.of(MembershipChange.class))
+                        JsonTypeInfo.of(GroupChange.class))
                 .setParallelism(1)
                 .uid("group-members-cdc-source").name("group-members-cdc");
         return groupMessages.keyBy(GroupEvent.Message::group, Types.STRING)
-                .connect(changes.keyBy(MembershipChange::group, Types.STRING))
+                .connect(changes.keyBy(GroupChange::group, Types.STRING))
                 .process(new GroupExpander(hold, maxHold, settle, maxHeldPerSender, maxHeldPerGroup), JsonTypeInfo.of(UserEvent.class))
                 .uid("group-expander").name("group-expander");
     }
@@ -193,9 +193,9 @@ public final class GroupsJob {
     /** How far the membership watermark trails the latest commit time read. */
     public static final long COMMIT_CLOCK_SKEW_MS = 1000;
 
-    static WatermarkStrategy<MembershipChange> membershipWatermarks(Duration idle) {
-        return WatermarkStrategy.<MembershipChange>forBoundedOutOfOrderness(Duration.ofMillis(COMMIT_CLOCK_SKEW_MS))
-                .withTimestampAssigner((c, recordTs) -> c.committed() != MembershipChange.UNKNOWN ? c.committed() : recordTs)
+    static WatermarkStrategy<GroupChange> membershipWatermarks(Duration idle) {
+        return WatermarkStrategy.<GroupChange>forBoundedOutOfOrderness(Duration.ofMillis(COMMIT_CLOCK_SKEW_MS))
+                .withTimestampAssigner((c, recordTs) -> c.committed() != GroupChange.UNKNOWN ? c.committed() : recordTs)
                 .withIdleness(idle);
     }
 

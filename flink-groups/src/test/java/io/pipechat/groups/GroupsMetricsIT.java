@@ -10,7 +10,7 @@ import static org.awaitility.Awaitility.await;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.testing.PrometheusText;
-import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
+import io.pipechat.groups.changes.ChangeEventDeserializerTest;
 import io.pipechat.protocol.Json;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.GroupEvent;
@@ -141,7 +141,7 @@ class GroupsMetricsIT {
     }
 
     private static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, String user) {
-        GroupsTraffic.cdc(producer, topics, group, user, DebeziumMembershipDeserializerTest.event("c", null,
-                DebeziumMembershipDeserializerTest.row(group, user, "member")));
+        GroupsTraffic.cdc(producer, topics, group, user, ChangeEventDeserializerTest.event("c", null,
+                ChangeEventDeserializerTest.row(group, user, "member")));
     }
 }

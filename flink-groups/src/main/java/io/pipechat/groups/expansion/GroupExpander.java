@@ -1,6 +1,6 @@
 package io.pipechat.groups.expansion;
 
-import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.changes.GroupChange;
 import io.pipechat.groups.types.JsonTypeInfo;
 import io.pipechat.protocol.Address;
 import io.pipechat.protocol.ErrorCode;
@@ -72,7 +72,7 @@ import org.apache.flink.util.Collector;
  *
  * <p>When a held message is rejected: the membership has to have been read up to the message's
  * time, not merely for a while. The job gives both inputs event time: a membership change's is its
- * database commit time ({@link MembershipChange#committed()}), a message's is its {@code ts} (the
+ * database commit time ({@link GroupChange#committed()}), a message's is its {@code ts} (the
  * edge's send time); the operator's watermark is the smaller of the two inputs' watermarks (see
  * {@code GroupsJob}: the membership watermark trails the commit times read so far, the message
  * watermark is the wall clock). {@code watermark >= ts} therefore means that every membership change
@@ -109,7 +109,7 @@ import org.apache.flink.util.Collector;
  * {@code job_name}, {@code operator_name}, {@code subtask_index}, ...
  */
 public final class GroupExpander
-        extends KeyedCoProcessFunction<String, GroupEvent.Message, MembershipChange, UserEvent> {
+        extends KeyedCoProcessFunction<String, GroupEvent.Message, GroupChange, UserEvent> {
     private static final long serialVersionUID = 1L;
     /** Time span of the rate meters. */
     public static final int RATE_SECONDS = 60;
@@ -225,9 +225,9 @@ public final class GroupExpander
     }
 
     @Override
-    public void processElement2(MembershipChange change, Context ctx, Collector<UserEvent> out) throws Exception {
+    public void processElement2(GroupChange change, Context ctx, Collector<UserEvent> out) throws Exception {
         switch (change) {
-            case MembershipChange.Joined joined -> {
+            case GroupChange.Joined joined -> {
                 members.put(joined.user(), joined.role());
                 if (heldBySender.contains(joined.user())) {
                     long now = ctx.timerService().currentProcessingTime();
@@ -241,7 +241,7 @@ public final class GroupExpander
                     }
                 }
             }
-            case MembershipChange.Left left -> {
+            case GroupChange.Left left -> {
                 members.remove(left.user());
                 releasing.remove(left.user());
             }

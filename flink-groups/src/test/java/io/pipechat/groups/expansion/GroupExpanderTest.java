@@ -2,8 +2,8 @@ package io.pipechat.groups.expansion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
-import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.changes.ChangeEventDeserializerTest;
+import io.pipechat.groups.changes.GroupChange;
 import io.pipechat.groups.types.JsonTypeSerializer;
 import io.pipechat.protocol.Address;
 import io.pipechat.protocol.ErrorCode;
@@ -44,7 +44,7 @@ class GroupExpanderTest {
     static final int MAX_HELD_PER_SENDER = 4;
     static final int MAX_HELD_PER_GROUP = 8;
 
-    KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> harness;
+    KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, GroupChange, UserEvent> harness;
 
     @BeforeEach
     void open() throws Exception {
@@ -53,11 +53,11 @@ class GroupExpanderTest {
     }
 
     /** Set up with the job's output serializer (the harness would otherwise guess one from the first record). */
-    static KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> newHarness()
+    static KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, GroupChange, UserEvent> newHarness()
             throws Exception {
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new GroupExpander(HOLD, MAX_HOLD, SETTLE,
                         MAX_HELD_PER_SENDER, MAX_HELD_PER_GROUP)),
-                GroupEvent.Message::group, MembershipChange::group, Types.STRING);
+                GroupEvent.Message::group, GroupChange::group, Types.STRING);
         h.setup(new JsonTypeSerializer<>(UserEvent.class));
         return h;
     }
@@ -77,11 +77,11 @@ class GroupExpanderTest {
     }
 
     void join(String group, String user) throws Exception {
-        harness.processElement2(new MembershipChange.Joined(group, user, "member"), 0);
+        harness.processElement2(new GroupChange.Joined(group, user, "member"), 0);
     }
 
     void leave(String group, String user) throws Exception {
-        harness.processElement2(new MembershipChange.Left(group, user), 0);
+        harness.processElement2(new GroupChange.Left(group, user), 0);
     }
 
     void send(GroupEvent.Message m) throws Exception {
@@ -90,7 +90,7 @@ class GroupExpanderTest {
 
     /** The membership changes the job's deserializer reads from one Debezium change event. */
     void changeEvent(byte[] debeziumValue) throws Exception {
-        for (MembershipChange change : DebeziumMembershipDeserializerTest.parse(debeziumValue)) {
+        for (GroupChange change : ChangeEventDeserializerTest.parse(debeziumValue)) {
             harness.processElement2(change, 0);
         }
     }
@@ -324,8 +324,8 @@ class GroupExpanderTest {
     @Test
     void roleUpdateKeepsOneMembership() throws Exception {
         join("g1", "alice");
-        harness.processElement2(new MembershipChange.Joined("g1", "bob", "member"), 0);
-        harness.processElement2(new MembershipChange.Joined("g1", "bob", "admin"), 0);
+        harness.processElement2(new GroupChange.Joined("g1", "bob", "member"), 0);
+        harness.processElement2(new GroupChange.Joined("g1", "bob", "admin"), 0);
         var m = msg("g1", "alice", "a-1");
         send(m);
         assertThat(drainOutput()).containsExactly(delivery("bob", m));
@@ -336,7 +336,7 @@ class GroupExpanderTest {
         join("g1", "alice");
         join("g1", "bob");
         join("g2", "carol");
-        changeEvent(DebeziumMembershipDeserializerTest.update("g1", "bob", "g2", "bob"));
+        changeEvent(ChangeEventDeserializerTest.update("g1", "bob", "g2", "bob"));
         var inG1 = msg("g1", "alice", "a-1");
         var inG2 = msg("g2", "carol", "c-1");
         send(inG1);
@@ -348,7 +348,7 @@ class GroupExpanderTest {
     @Test
     void snapshotEventsBuildMembership() throws Exception {
         for (String user : List.of("alice", "bob")) {
-            changeEvent(DebeziumMembershipDeserializerTest.event("r", null, DebeziumMembershipDeserializerTest.row("g9", user, "member")));
+            changeEvent(ChangeEventDeserializerTest.event("r", null, ChangeEventDeserializerTest.row("g9", user, "member")));
         }
         var m = msg("g9", "bob", "b-1");
         send(m);
@@ -374,7 +374,7 @@ class GroupExpanderTest {
     }
 
     /** Writes state as the version before the bounds did: members, and one list of held messages per group with its head's timer. */
-    static final class LegacyExpander extends KeyedCoProcessFunction<String, GroupEvent.Message, MembershipChange, UserEvent> {
+    static final class LegacyExpander extends KeyedCoProcessFunction<String, GroupEvent.Message, GroupChange, UserEvent> {
         @Override
         public void processElement1(GroupEvent.Message m, Context ctx, Collector<UserEvent> out) throws Exception {
             getRuntimeContext().getListState(new ListStateDescriptor<>(GroupExpander.LEGACY_HELD, JsonTypeInfo.of(Held.class)))
@@ -383,9 +383,9 @@ class GroupExpanderTest {
         }
 
         @Override
-        public void processElement2(MembershipChange c, Context ctx, Collector<UserEvent> out) throws Exception {
+        public void processElement2(GroupChange c, Context ctx, Collector<UserEvent> out) throws Exception {
             getRuntimeContext().getMapState(new MapStateDescriptor<>("members", Types.STRING, Types.STRING))
-                    .put(((MembershipChange.Joined) c).user(), "member");
+                    .put(((GroupChange.Joined) c).user(), "member");
         }
     }
 
@@ -393,10 +393,10 @@ class GroupExpanderTest {
     void messagesHeldByTheVersionBeforeTheBoundsAreMigratedWhenTheirTimerFires() throws Exception {
         harness.close();
         var legacy = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LegacyExpander()),
-                GroupEvent.Message::group, MembershipChange::group, Types.STRING);
+                GroupEvent.Message::group, GroupChange::group, Types.STRING);
         legacy.setup(new JsonTypeSerializer<>(UserEvent.class));
         legacy.open();
-        legacy.processElement2(new MembershipChange.Joined("g1", "alice", "member"), 0);
+        legacy.processElement2(new GroupChange.Joined("g1", "alice", "member"), 0);
         var spam = msg("g1", "mallory", "m-1");
         var fromDave = msg("g1", "dave", "d-1");
         legacy.processElement1(spam, 0);
@@ -430,8 +430,8 @@ class GroupExpanderTest {
         assertThat(drainOutput()).as("hold passed, but the membership was not read up to the message").isEmpty();
         assertThat(harness.numEventTimeTimers()).as("woken when the membership reaches ts").isEqualTo(1);
 
-        harness.processElement2(new MembershipChange.Joined("g2", "erin", "admin", 800L), 800L);
-        harness.processElement2(new MembershipChange.Joined("g2", "frank", "member", 800L), 800L);
+        harness.processElement2(new GroupChange.Joined("g2", "erin", "admin", 800L), 800L);
+        harness.processElement2(new GroupChange.Joined("g2", "frank", "member", 800L), 800L);
         harness.processWatermark2(new Watermark(799));
         harness.setProcessingTime(HOLD.toMillis() + 3_000 + SETTLE.toMillis());
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class KafkaFormatsTest {
 
     List<GroupEvent.Message> read(byte[] value) {
-        GroupMessageDeserializer d = new GroupMessageDeserializer();
+        GroupEventDeserializer d = new GroupEventDeserializer();
         d.open(new DeserializationSchema.InitializationContext() {
             @Override
             public MetricGroup getMetricGroup() {

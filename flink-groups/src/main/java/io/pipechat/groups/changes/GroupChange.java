@@ -1,11 +1,11 @@
-package io.pipechat.groups.membership;
+package io.pipechat.groups.changes;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
 /**
  * One change of one row of {@code group_members}, as the job applies it: keyed by {@link #group()}.
- * Derived from a Debezium change event by {@link DebeziumMembershipDeserializer}; a snapshot read,
+ * Derived from a Debezium change event by {@link ChangeEventDeserializer}; a snapshot read,
  * an insert and an update become {@link Joined}, a delete becomes {@link Left}, and an update that
  * changes the key columns becomes both (the old row leaves, the new one joins).
  *
@@ -16,9 +16,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
-        @JsonSubTypes.Type(value = MembershipChange.Joined.class, name = "joined"),
-        @JsonSubTypes.Type(value = MembershipChange.Left.class, name = "left")})
-public sealed interface MembershipChange {
+        @JsonSubTypes.Type(value = GroupChange.Joined.class, name = "joined"),
+        @JsonSubTypes.Type(value = GroupChange.Left.class, name = "left")})
+public sealed interface GroupChange {
     /** {@link #committed()} of a change event without a commit time. */
     long UNKNOWN = Long.MIN_VALUE;
 
@@ -29,14 +29,14 @@ public sealed interface MembershipChange {
     long committed();
 
     /** {@code user} is a member of {@code group} with {@code role} ({@code admin} or {@code member}). */
-    record Joined(String group, String user, String role, long committed) implements MembershipChange {
+    record Joined(String group, String user, String role, long committed) implements GroupChange {
         public Joined(String group, String user, String role) {
             this(group, user, role, UNKNOWN);
         }
     }
 
     /** {@code user} is no longer a member of {@code group}. */
-    record Left(String group, String user, long committed) implements MembershipChange {
+    record Left(String group, String user, long committed) implements GroupChange {
         public Left(String group, String user) {
             this(group, user, UNKNOWN);
         }

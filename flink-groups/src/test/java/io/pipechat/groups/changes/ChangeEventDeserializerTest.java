@@ -1,4 +1,4 @@
-package io.pipechat.groups.membership;
+package io.pipechat.groups.changes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,10 +22,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Debezium change events of {@code group_members}, as the MySQL connector writes them, into changes. */
-public class DebeziumMembershipDeserializerTest {
+public class ChangeEventDeserializerTest {
     final Map<String, Counter> counters = new HashMap<>();
-    final DebeziumMembershipDeserializer deserializer = new DebeziumMembershipDeserializer();
-    final List<MembershipChange> out = new ArrayList<>();
+    final ChangeEventDeserializer deserializer = new ChangeEventDeserializer();
+    final List<GroupChange> out = new ArrayList<>();
 
     @BeforeEach
     void open() {
@@ -53,17 +53,17 @@ public class DebeziumMembershipDeserializerTest {
 
     /** A change event value as Debezium's JSON converter writes it with schemas disabled, without {@code source.ts_ms}. */
     public static byte[] event(String op, Map<String, Object> before, Map<String, Object> after) {
-        return event(op, before, after, MembershipChange.UNKNOWN);
+        return event(op, before, after, GroupChange.UNKNOWN);
     }
 
-    /** The same with the commit time {@code source.ts_ms} (unless {@link MembershipChange#UNKNOWN}). */
+    /** The same with the commit time {@code source.ts_ms} (unless {@link GroupChange#UNKNOWN}). */
     public static byte[] event(String op, Map<String, Object> before, Map<String, Object> after, long committed) {
         Map<String, Object> value = new LinkedHashMap<>();
         value.put("before", before);
         value.put("after", after);
         Map<String, Object> source = new LinkedHashMap<>(Map.of("connector", "mysql", "db", "chat", "table",
                 "group_members", "snapshot", op.equals("r") ? "true" : "false"));
-        if (committed != MembershipChange.UNKNOWN) {
+        if (committed != GroupChange.UNKNOWN) {
             source.put("ts_ms", committed);
         }
         value.put("source", source);
@@ -81,8 +81,8 @@ public class DebeziumMembershipDeserializerTest {
         return event("u", row(oldGroup, oldUser, "member"), row(newGroup, newUser, "member"));
     }
 
-    public static List<MembershipChange> parse(byte[] value) throws Exception {
-        return DebeziumMembershipDeserializer.parse(value);
+    public static List<GroupChange> parse(byte[] value) throws Exception {
+        return ChangeEventDeserializer.parse(value);
     }
 
     void deserialize(byte[] value) {
@@ -90,7 +90,7 @@ public class DebeziumMembershipDeserializerTest {
         deserializer.deserialize(new ConsumerRecord<>("cdc.chat.group_members", 0, 0L, key, value),
                 new Collector<>() {
                     @Override
-                    public void collect(MembershipChange record) {
+                    public void collect(GroupChange record) {
                         out.add(record);
                     }
 
@@ -112,10 +112,10 @@ public class DebeziumMembershipDeserializerTest {
         deserialize(event("d", row("g1", "bob", "admin"), null));
 
         assertThat(out).containsExactly(
-                new MembershipChange.Joined("g1", "alice", "admin"),
-                new MembershipChange.Joined("g1", "bob", "member"),
-                new MembershipChange.Joined("g1", "bob", "admin"),
-                new MembershipChange.Left("g1", "bob"));
+                new GroupChange.Joined("g1", "alice", "admin"),
+                new GroupChange.Joined("g1", "bob", "member"),
+                new GroupChange.Joined("g1", "bob", "admin"),
+                new GroupChange.Left("g1", "bob"));
         assertThat(count("changes")).isEqualTo(4);
         assertThat(count("tombstones")).isZero();
         assertThat(count("malformed")).isZero();
@@ -124,8 +124,8 @@ public class DebeziumMembershipDeserializerTest {
     @Test
     void keyChangingUpdateIsALeaveThenAJoin() {
         deserialize(update("g1", "bob", "g2", "bob"));
-        assertThat(out).containsExactly(new MembershipChange.Left("g1", "bob"),
-                new MembershipChange.Joined("g2", "bob", "member"));
+        assertThat(out).containsExactly(new GroupChange.Left("g1", "bob"),
+                new GroupChange.Joined("g2", "bob", "member"));
     }
 
     @Test
@@ -135,19 +135,19 @@ public class DebeziumMembershipDeserializerTest {
         deserialize(event("d", row("g2", "bob", "member"), null, 1_764_300_002_000L));
 
         assertThat(out).containsExactly(
-                new MembershipChange.Joined("g1", "bob", "member", 1_764_300_000_000L),
-                new MembershipChange.Left("g1", "bob"),
-                new MembershipChange.Joined("g2", "bob", "member"),
-                new MembershipChange.Left("g2", "bob", 1_764_300_002_000L));
+                new GroupChange.Joined("g1", "bob", "member", 1_764_300_000_000L),
+                new GroupChange.Left("g1", "bob"),
+                new GroupChange.Joined("g2", "bob", "member"),
+                new GroupChange.Left("g2", "bob", 1_764_300_002_000L));
         assertThat(out.get(1).committed()).as("no source.ts_ms: the envelope's ts_ms is not the commit")
-                .isEqualTo(MembershipChange.UNKNOWN);
+                .isEqualTo(GroupChange.UNKNOWN);
     }
 
     @Test
     void changesKeepTheirCommitTimeThroughTheJobsJsonSerializer() throws Exception {
-        var serializer = new io.pipechat.groups.types.JsonTypeSerializer<>(MembershipChange.class);
-        for (MembershipChange change : List.of(new MembershipChange.Joined("g1", "bob", "admin", 1_234L),
-                new MembershipChange.Left("g1", "bob", 5_678L), new MembershipChange.Joined("g1", "bob", "member"))) {
+        var serializer = new io.pipechat.groups.types.JsonTypeSerializer<>(GroupChange.class);
+        for (GroupChange change : List.of(new GroupChange.Joined("g1", "bob", "admin", 1_234L),
+                new GroupChange.Left("g1", "bob", 5_678L), new GroupChange.Joined("g1", "bob", "member"))) {
             var buffer = new org.apache.flink.core.memory.DataOutputSerializer(64);
             serializer.serialize(change, buffer);
             assertThat(serializer.deserialize(new org.apache.flink.core.memory.DataInputDeserializer(buffer.getCopyOfBuffer())))
@@ -180,7 +180,7 @@ public class DebeziumMembershipDeserializerTest {
         String withSchema = "{\"schema\":{\"type\":\"struct\"},\"payload\":"
                 + new String(event("c", null, row("g1", "carol", "member")), StandardCharsets.UTF_8) + "}";
         deserialize(withSchema.getBytes(StandardCharsets.UTF_8));
-        assertThat(out).containsExactly(new MembershipChange.Joined("g1", "carol", "member"));
+        assertThat(out).containsExactly(new GroupChange.Joined("g1", "carol", "member"));
     }
 
     /** A metric group that keeps its counters so the test can read them. */

@@ -1,4 +1,4 @@
-package io.pipechat.groups.membership;
+package io.pipechat.groups.changes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pipechat.groups.types.JsonTypeInfo;
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads Debezium change events of the MySQL table {@code group_members(group_id, user_id, role,
  * added_at)} (JSON converter, with or without the {@code schema}/{@code payload} wrapper) into
- * {@link MembershipChange}s.
+ * {@link GroupChange}s.
  *
  * <ul>
  *   <li>{@code op} {@code r} (snapshot) and {@code c}: {@code after} joins.</li>
@@ -31,15 +31,15 @@ import org.slf4j.LoggerFactory;
  *       ({@code op} {@code t}), which names no rows. Nothing here ever throws: a bad change event
  *       must not restart the job forever.</li>
  *   <li>{@code source.ts_ms} (the commit time in the database) becomes
- *       {@link MembershipChange#committed()}, {@link MembershipChange#UNKNOWN} if absent (the job
+ *       {@link GroupChange#committed()}, {@link GroupChange#UNKNOWN} if absent (the job
  *       then uses the Kafka record's timestamp, which is later than the commit).</li>
  * </ul>
  *
  * <p>Metrics, group {@code group_members_cdc}: {@code changes}, {@code tombstones}, {@code malformed}.
  */
-public final class DebeziumMembershipDeserializer implements KafkaRecordDeserializationSchema<MembershipChange> {
+public final class ChangeEventDeserializer implements KafkaRecordDeserializationSchema<GroupChange> {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(DebeziumMembershipDeserializer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeEventDeserializer.class);
     static final String METRIC_GROUP = "group_members_cdc";
 
     private transient Counter changes;
@@ -55,12 +55,12 @@ public final class DebeziumMembershipDeserializer implements KafkaRecordDeserial
     }
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<MembershipChange> out) {
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<GroupChange> out) {
         if (record.value() == null) {
             tombstones.inc();
             return;
         }
-        List<MembershipChange> parsed;
+        List<GroupChange> parsed;
         try {
             parsed = parse(record.value());
         } catch (IOException | IllegalArgumentException e) {
@@ -69,7 +69,7 @@ public final class DebeziumMembershipDeserializer implements KafkaRecordDeserial
                     record.topic(), record.partition(), record.offset(), e.getMessage());
             return;
         }
-        for (MembershipChange change : parsed) {
+        for (GroupChange change : parsed) {
             changes.inc();
             out.collect(change);
         }
@@ -80,7 +80,7 @@ public final class DebeziumMembershipDeserializer implements KafkaRecordDeserial
      *
      * @throws IllegalArgumentException if the event is not a readable {@code group_members} change
      */
-    static List<MembershipChange> parse(byte[] value) throws IOException {
+    static List<GroupChange> parse(byte[] value) throws IOException {
         JsonNode root = Json.MAPPER.readTree(value);
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException("not a JSON object");
@@ -90,24 +90,24 @@ public final class DebeziumMembershipDeserializer implements KafkaRecordDeserial
         }
         String op = root.path("op").asText("");
         JsonNode sourceTs = root.path("source").path("ts_ms");
-        long committed = sourceTs.isIntegralNumber() ? sourceTs.asLong() : MembershipChange.UNKNOWN;
-        List<MembershipChange> changes = new ArrayList<>(2);
+        long committed = sourceTs.isIntegralNumber() ? sourceTs.asLong() : GroupChange.UNKNOWN;
+        List<GroupChange> changes = new ArrayList<>(2);
         switch (op) {
             case "r", "c" -> changes.add(joined(row(root, "after"), committed));
             case "u" -> {
-                MembershipChange.Joined after = joined(row(root, "after"), committed);
+                GroupChange.Joined after = joined(row(root, "after"), committed);
                 JsonNode before = root.get("before");
                 if (before != null && !before.isNull()) {
-                    MembershipChange.Joined old = joined(row(root, "before"), committed);
+                    GroupChange.Joined old = joined(row(root, "before"), committed);
                     if (!old.group().equals(after.group()) || !old.user().equals(after.user())) {
-                        changes.add(new MembershipChange.Left(old.group(), old.user(), committed));
+                        changes.add(new GroupChange.Left(old.group(), old.user(), committed));
                     }
                 }
                 changes.add(after);
             }
             case "d" -> {
-                MembershipChange.Joined old = joined(row(root, "before"), committed);
-                changes.add(new MembershipChange.Left(old.group(), old.user(), committed));
+                GroupChange.Joined old = joined(row(root, "before"), committed);
+                changes.add(new GroupChange.Left(old.group(), old.user(), committed));
             }
             case "t" -> throw new IllegalArgumentException("truncate names no rows; re-snapshot group_members");
             default -> throw new IllegalArgumentException("unknown op '" + op + "'");
@@ -123,18 +123,18 @@ public final class DebeziumMembershipDeserializer implements KafkaRecordDeserial
         return row;
     }
 
-    private static MembershipChange.Joined joined(JsonNode row, long committed) {
+    private static GroupChange.Joined joined(JsonNode row, long committed) {
         String group = row.path("group_id").asText("");
         String user = row.path("user_id").asText("");
         if (group.isEmpty() || user.isEmpty()) {
             throw new IllegalArgumentException("row without group_id or user_id");
         }
         String role = row.path("role").asText("member");
-        return new MembershipChange.Joined(group, user, role.isEmpty() ? "member" : role, committed);
+        return new GroupChange.Joined(group, user, role.isEmpty() ? "member" : role, committed);
     }
 
     @Override
-    public TypeInformation<MembershipChange> getProducedType() {
-        return JsonTypeInfo.of(MembershipChange.class);
+    public TypeInformation<GroupChange> getProducedType() {
+        return JsonTypeInfo.of(GroupChange.class);
     }
 }

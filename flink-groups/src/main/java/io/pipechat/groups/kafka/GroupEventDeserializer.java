@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * Null values, unreadable JSON and messages without group, sender or id are skipped, counted and
  * logged, never thrown. Metrics, group {@code group_events}: {@code messages}, {@code malformed}.
  */
-public final class GroupMessageDeserializer implements KafkaRecordDeserializationSchema<GroupEvent.Message> {
+public final class GroupEventDeserializer implements KafkaRecordDeserializationSchema<GroupEvent.Message> {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(GroupMessageDeserializer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(GroupEventDeserializer.class);
 
     private transient Counter messages;
     private transient Counter malformed;
