@@ -52,6 +52,7 @@ class GroupsMetricsIT {
                 "bootstrap-servers", kafka.bootstrapServers(),
                 "topics.group-events", topics.groupEvents(),
                 "topics.group-members-cdc", topics.groupMembersCdc(),
+                "topics.groups-cdc", topics.groupsCdc(),
                 "topics.user-events", topics.userEvents(),
                 "consumer-group", topics.userEvents() + ".metrics",
                 "transactional-id-prefix", topics.userEvents() + ".metrics-tx",
@@ -92,7 +93,7 @@ class GroupsMetricsIT {
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka, topics.userEvents())) {
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                        if (Json.read(r.value(), UserEvent.class) instanceof UserEvent.Message m) {
+                        if (Json.read(r.value(), UserEvent.class) instanceof UserEvent.Message m && m.system() == null) {
                             recipientsPerMessage.merge(m.id(), 1, Integer::sum);
                         }
                     }

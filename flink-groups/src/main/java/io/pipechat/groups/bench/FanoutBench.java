@@ -99,12 +99,15 @@ public final class FanoutBench {
                     return new GroupChange.Joined("g" + group, "user-" + user, "member");
                 },
                 (long) members * GROUPS, JsonTypeInfo.of(GroupChange.class));
-        DataGeneratorSource<GroupEvent.Message> groupMessages = new DataGeneratorSource<>(
+        DataGeneratorSource<GroupEvent> groupMessages = new DataGeneratorSource<>(
                 i -> new GroupEvent.Message("g" + (i % GROUPS), "user-0", "m-" + i, i,
                         "a group message body of typical length, some forty to eighty characters", null),
-                messages, JsonTypeInfo.of(GroupEvent.Message.class));
-        new GroupsJob(groupMessages, membership, new CountingSink(), Duration.ofMinutes(5), Duration.ofMinutes(5),
-                Duration.ofSeconds(30), Duration.ZERO, 64, 1024).execute(env);
+                messages, JsonTypeInfo.of(GroupEvent.class));
+        DataGeneratorSource<GroupChange> noGroupInfo = new DataGeneratorSource<>(
+                i -> { throw new IllegalStateException("no group info changes in the benchmark"); },
+                0, JsonTypeInfo.of(GroupChange.class));
+        new GroupsJob(groupMessages, membership, noGroupInfo, new CountingSink(), Duration.ofMinutes(5), Duration.ofMinutes(5),
+                Duration.ofSeconds(30), Duration.ZERO, 64, 1024, Duration.ofSeconds(2), Duration.ofHours(1)).execute(env);
         return (LAST.get() - FIRST.get()) / 1e9;
     }
 
