@@ -109,6 +109,15 @@ final class Browser implements AutoCloseable {
         until(d -> d.findElement(By.id("chat-title")).getText().equals(user));
     }
 
+    /** Creates a group from the sidebar's form; its conversation opens. */
+    void createGroup(String name, String... members) {
+        find(".new-group summary").click();
+        find("#new-group-name").sendKeys(name);
+        find("#new-group-members").sendKeys(String.join(", ", members));
+        find("#new-group button").click();
+        until(d -> d.findElement(By.id("chat-title")).getText().equals(name));
+    }
+
     void open(String key) {
         until(d -> {
             d.findElement(By.cssSelector("[data-key='" + key + "']")).click();

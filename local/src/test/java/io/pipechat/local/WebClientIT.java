@@ -103,11 +103,7 @@ class WebClientIT {
             a.signIn(alice);
             b.signIn(bob);
             c.signIn(carol);
-            a.find(".new-group summary").click();
-            a.find("#new-group-name").sendKeys("Weekend");
-            a.find("#new-group-members").sendKeys(bob + ", " + carol);
-            a.find("#new-group button").click();
-            a.until(d -> d.findElement(By.id("chat-title")).getText().equals("Weekend"));
+            a.createGroup("Weekend", bob, carol);
             a.type("Who is in for Saturday?");
 
             for (Browser member : List.of(b, c)) {
@@ -183,11 +179,7 @@ class WebClientIT {
             a.signIn(alice);
             b.signIn(bob);
             c.signIn(carol);
-            a.find(".new-group summary").click();
-            a.find("#new-group-name").sendKeys("Book club");
-            a.find("#new-group-members").sendKeys(bob + ", " + carol);
-            a.find("#new-group button").click();
-            a.until(d -> d.findElement(By.id("chat-title")).getText().equals("Book club"));
+            a.createGroup("Book club", bob, carol);
             for (Browser member : List.of(b, c)) {
                 member.click("[data-key^='g:']");
                 member.until(d -> member.systemLines().equals(List.of(alice + " created the group")));
