@@ -244,6 +244,7 @@ class GroupFlowIT {
             JsonNode refused = until(c, carolSaw, f -> f.get("type").asText().equals("error"));
             assertThat(refused.get("code").asText()).isEqualTo("not_member");
             assertThat(refused.get("id").asText()).isEqualTo("c1");
+            assertThat(http(alice, "DELETE", path + "/admins/" + bob, null)).isEqualTo(204);
             assertThat(http(bob, "DELETE", path + "/members/" + bob, null)).isEqualTo(204);
             assertThat(http(alice, "DELETE", path, null)).isEqualTo(204);
             until(a, aliceSaw, m -> isSystem(m, "group_deleted"));
@@ -251,15 +252,16 @@ class GroupFlowIT {
         }
         assertThat(events(aliceSaw)).as("the sender gets no copy of her own messages").containsExactly("created",
                 "renamed", "member_added", "description_changed", "icon_changed", "admin_added",
-                "member_removed", "member_left", "group_deleted");
+                "member_removed", "admin_removed", "member_left", "group_deleted");
         assertThat(events(bobSaw)).containsExactly("created", "m1", "renamed", "member_added", "m2",
-                "description_changed", "icon_changed", "admin_added", "member_removed", "member_left");
+                "description_changed", "icon_changed", "admin_added", "member_removed", "admin_removed", "member_left");
         assertThat(events(carolSaw)).as("carol never gets m1").containsExactly("member_added", "m2",
                 "description_changed", "icon_changed", "admin_added", "member_removed");
         assertThat(aliceSaw.get(1).get("system").get("name").asText()).isEqualTo("Weekend");
         assertThat(aliceSaw.get(3).get("system").get("description").asText()).isEqualTo("Saturdays");
         assertThat(aliceSaw.get(4).get("system").get("icon").get("id").asText()).isEqualTo("e".repeat(64));
-        assertThat(aliceSaw.get(7).get("system").get("user").asText()).isEqualTo(bob);
+        assertThat(aliceSaw.get(8).get("system").get("user").asText()).isEqualTo(bob);
+        assertThat(aliceSaw.get(9).get("system").get("by").asText()).isEqualTo(alice);
         assertThat(aliceSaw).extracting(m -> m.get("seq").asLong()).isSorted();
     }
 
