@@ -305,8 +305,9 @@ public final class GroupExpander
      * live sessions only, and a member typing fast must not cost a user event per member each time.
      */
     private void typing(GroupEvent.Typing t, Collector<UserEvent> out) throws Exception {
-        Long last = members.contains(t.from()) ? typing.get(t.from()) : null;
-        if (!members.contains(t.from()) || last != null && t.ts() >= last && t.ts() - last < typingIntervalMillis) {
+        boolean member = members.contains(t.from());
+        Long last = member ? typing.get(t.from()) : null;
+        if (!member || last != null && t.ts() >= last && t.ts() - last < typingIntervalMillis) {
             typingDropped.inc();
             return;
         }
