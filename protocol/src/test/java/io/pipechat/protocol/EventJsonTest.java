@@ -27,7 +27,7 @@ class EventJsonTest {
                 new UserEvent.Receipt("alice", "m1", "bob", ReceiptStatus.DELIVERED, null, 5),
                 new UserEvent.Typing("bob", "alice", Address.user("bob"), 6),
                 new UserEvent.Rejected("alice", "m1", ErrorCode.NOT_MEMBER, "not a member of g", 7),
-                new UserEvent.Message("bob", "alice", "sys:1", Address.group("g"), 8, null, null,
+                UserEvent.Message.system("bob", "alice", "sys:1", "g", 8,
                         new SystemEvent(SystemEvent.ICON_CHANGED, "alice", null, null, null,
                                 new Media("b".repeat(64), "image/png", 9, "k", null)))};
         for (UserEvent e : events) {

@@ -305,9 +305,9 @@ public final class GroupExpander
      * live sessions only, and a member typing fast must not cost a user event per member each time.
      */
     private void typing(GroupEvent.Typing t, Collector<UserEvent> out) throws Exception {
-        boolean member = members.contains(t.from());
-        Long last = member ? typing.get(t.from()) : null;
-        if (!member || last != null && t.ts() >= last && t.ts() - last < typingIntervalMillis) {
+        boolean fromMember = members.contains(t.from());
+        Long last = fromMember ? typing.get(t.from()) : null;
+        if (!fromMember || last != null && t.ts() >= last && t.ts() - last < typingIntervalMillis) {
             typingDropped.inc();
             return;
         }

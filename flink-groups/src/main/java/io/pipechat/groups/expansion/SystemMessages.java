@@ -1,6 +1,5 @@
 package io.pipechat.groups.expansion;
 
-import io.pipechat.protocol.Address;
 import io.pipechat.protocol.SystemEvent;
 import io.pipechat.protocol.events.UserEvent;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +39,6 @@ final class SystemMessages {
      */
     static UserEvent.Message to(String recipient, String group, long ts, String id, SystemEvent event) {
         String from = event.by() != null ? event.by() : event.user();
-        return new UserEvent.Message(recipient, from, id, Address.group(group), ts, null, null, event);
+        return UserEvent.Message.system(recipient, from, id, group, ts, event);
     }
 }

@@ -568,8 +568,8 @@ class GroupExpanderTest {
 
     /** The system message of {@code event} (from the change at {@code origin}) for {@code to}. */
     static UserEvent.Message system(String to, String origin, SystemEvent event) {
-        return new UserEvent.Message(to, event.by() != null ? event.by() : event.user(), SystemMessages.id(origin, event),
-                Address.group("g1"), 1_000L, null, null, event);
+        return UserEvent.Message.system(to, event.by() != null ? event.by() : event.user(), SystemMessages.id(origin, event),
+                "g1", 1_000L, event);
     }
 
     void apply(GroupChange change) throws Exception {

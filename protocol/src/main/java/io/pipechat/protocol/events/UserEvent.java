@@ -47,6 +47,11 @@ public sealed interface UserEvent {
         public Message(String user, String from, String id, Address to, long ts, String body, Media media) {
             this(user, from, id, to, ts, body, media, null);
         }
+
+        /** The system message of {@code event} in {@code group} for {@code user}, by {@code from}. */
+        public static Message system(String user, String from, String id, String group, long ts, SystemEvent event) {
+            return new Message(user, from, id, Address.group(group), ts, null, null, event);
+        }
     }
 
     /** {@code user}'s client has durably received everything up to {@code upto}. */

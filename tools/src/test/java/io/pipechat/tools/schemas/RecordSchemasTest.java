@@ -94,9 +94,9 @@ class RecordSchemasTest {
         assertEveryPermittedTypeSampled(GroupEvent.class, List.of(new GroupEvent.Message("g1", "alice", "m1", 5, "hi", null),
                 new GroupEvent.Typing("g1", "alice", 5)));
         assertValid(GROUP_EVENTS, Json.write(new GroupEvent.Typing("g1", "alice", 5)));
-        assertValid(USER_EVENTS, Json.write(new UserEvent.Message("bob", "alice", "sys:2", Address.group("g1"), 5, null, null,
+        assertValid(USER_EVENTS, Json.write(UserEvent.Message.system("bob", "alice", "sys:2", "g1", 5,
                 new SystemEvent(SystemEvent.RENAMED, "alice", null, "Weekend", null, null))));
-        assertInvalid(USER_EVENTS, Json.write(new UserEvent.Message("bob", "alice", "sys:3", Address.group("g1"), 5, null, null,
+        assertInvalid(USER_EVENTS, Json.write(UserEvent.Message.system("bob", "alice", "sys:3", "g1", 5,
                 new SystemEvent(SystemEvent.ICON_CHANGED, "alice", null, null, null, MEDIA))),
                 o -> ((ObjectNode) o.get("system")).remove("event"));
         assertValid(GROUP_EVENTS, Json.write(new GroupEvent.Message("g1", "alice", "m1", 5, "hi", null)));
