@@ -157,11 +157,11 @@ public class ChangeEventDeserializerTest {
     }
 
     long count(String name) {
-        return counters.get(ChangeEventDeserializer.Table.GROUP_MEMBERS.metricGroup() + "." + name).getCount();
+        return counters.get("group_members_cdc." + name).getCount();
     }
 
     long groupsCount(String name) {
-        return counters.get(ChangeEventDeserializer.Table.CHAT_GROUPS.metricGroup() + "." + name).getCount();
+        return counters.get("chat_groups_cdc." + name).getCount();
     }
 
     @Test
