@@ -3,7 +3,8 @@
 // Delivery contract kept here: every msg/receipt frame is stored (localStorage) before it is
 // acked; frames whose seq was already seen are dropped, so redeliveries after a reconnect never
 // show twice; messages still waiting for `sent` are sent again (same id) after a reconnect.
-import {seal, open, shrinkImage} from './media.js';
+import {open, shrinkImage, upload} from './media.js';
+import {systemText, applySystem, applyGroup, renderGroupInfo} from './groups.js';
 
 const $ = id => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
@@ -24,7 +25,8 @@ if (!device) {
   localStorage.setItem('pipechat.device', device);
 }
 
-let state = {lastSeq: 0, convs: {}};   // convs: key -> {key, kind, id, title, messages, unread, members}
+let state = {lastSeq: 0, convs: {}};   // convs: key -> {key, kind, id, title, messages, unread, members, ...}
+                                       // groups also: admins, createdBy, description, icon, gone (no longer a member)
 let current = null;                    // key of the open conversation
 const typingUntil = {};                // key -> {from, until}
 
@@ -55,7 +57,7 @@ function connect() {
   ws.onclose = e => {
     clearInterval(pingTimer);
     setStatus('offline');
-    if (e.code === 4401 || e.code === 1008) { signOut('Your session expired: sign in again.'); return; }
+    if (e.code === 4401 || e.code === 1008) { expired(); return; }
     if (e.code === 4409) { setStatus('open in another window'); return; }
     if (e.code === 4410) { signOut('This device was removed from your account.'); return; }
     if (e.code === 4403) { setStatus('too many devices'); showDevices(); return; }
@@ -131,16 +133,28 @@ function handle(f) {
 function receive(f) {
   const known = f.to.group && state.convs['g:' + f.to.group];
   const c = f.to.group ? conv('group', f.to.group) : conv('user', f.from === session.user ? f.to.user : f.from);
-  if (f.to.group && !known) {
-    api('GET', `/v1/groups/${f.to.group}`).then(g => { c.title = g.name; c.members = g.members; save(); render(); })
-      .catch(() => {});
-  }
+  if (f.to.group && !known) refreshGroup(c);
   if (c.messages.some(m => m.id === f.id && m.from === f.from)) return;
+  if (f.system) { receiveSystem(c, f); return; }
   c.messages.push({id: f.id, from: f.from, mine: f.from === session.user, body: f.body, media: f.media, ts: f.ts, seq: f.seq});
   const visible = current === c.key && document.visibilityState === 'visible';
   if (!visible && f.from !== session.user) c.unread++;
   render();
   if (visible) markRead(c);
+}
+
+/** A change of the group, told in the conversation (never unread, never receipted); the open panel follows it. */
+function receiveSystem(c, f) {
+  applySystem(c, f.system, session.user);
+  c.messages.push({id: f.id, from: f.from, system: f.system, ts: f.ts, seq: f.seq});
+  render();
+  if (current === c.key && !$('members').hidden && !c.gone) showGroupInfo(c, false).catch(() => {});
+}
+
+/** The group's info from the API into its conversation (a 404: no longer a member). */
+function refreshGroup(c) {
+  return api('GET', `/v1/groups/${c.id}`).then(g => { applyGroup(c, g); save(); render(); return g; })
+    .catch(e => { if (e.status === 404) { c.gone = true; save(); render(); } });
 }
 
 function applyReceipt(f) {
@@ -159,7 +173,7 @@ function applyReadElsewhere(f) {
   const upto = c.messages.findIndex(m => !m.mine && m.id === f.id && m.from === f.from);
   if (upto < 0) return;
   c.messages.slice(0, upto + 1).forEach(m => { if (!m.mine) m.readSent = true; });
-  c.unread = c.messages.filter(m => !m.mine && !m.readSent).length;
+  c.unread = c.messages.filter(m => !m.mine && !m.readSent && !m.system).length;
   render();
 }
 
@@ -181,7 +195,7 @@ function resendPending() {
 function markRead(c) {
   let changed = false;
   for (const m of c.messages) {
-    if (!m.mine && !m.readSent) {
+    if (!m.mine && !m.readSent && !m.system) {
       send(c.kind === 'group' ? {type: 'read', id: m.id, from: m.from, group: c.id} : {type: 'read', id: m.id, from: m.from});
       m.readSent = true;
       changed = true;
@@ -204,19 +218,18 @@ function sendMessage(c, body, media) {
   render();
 }
 
-async function sendFile(c, file) {
+/** A file as a media object: photos made smaller first, then sealed and uploaded. */
+async function uploadFile(file) {
   let bytes = new Uint8Array(await file.arrayBuffer());
   let mime = file.type || 'application/octet-stream';
   const smaller = await shrinkImage(file);
   if (smaller) ({bytes, mime} = smaller);
-  const sealed = await seal(bytes, mime);
-  const url = `/v1/media/${sealed.id}`;
-  const head = await fetch(url, {method: 'HEAD'});
-  if (head.status !== 200) {
-    const put = await fetch(url, {method: 'PUT', body: sealed.blob, headers: {Authorization: `Bearer ${session.token}`, 'Content-Type': 'application/octet-stream'}});
-    if (!put.ok) throw new Error(`upload failed: HTTP ${put.status}`);
-  }
-  sendMessage(c, $('text').value.trim() || undefined, {id: sealed.id, mime, size: sealed.size, key: sealed.key, name: file.name});
+  return upload(bytes, mime, session.token);
+}
+
+async function sendFile(c, file) {
+  const media = await uploadFile(file);
+  sendMessage(c, $('text').value.trim() || undefined, {...media, name: file.name});
   $('text').value = '';
 }
 
@@ -238,8 +251,8 @@ async function api(method, path, body) {
   const res = await fetch(path, {method, headers: {Authorization: `Bearer ${session.token}`, 'Content-Type': 'application/json'},
     body: body === undefined ? undefined : JSON.stringify(body)});
   const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (res.status === 401) { signOut('Sign in again.'); throw new Error('unauthorized'); }
-  if (!res.ok) throw new Error(data && data.message ? data.message : `HTTP ${res.status}`);
+  if (res.status === 401) { expired(); throw new Error('unauthorized'); }
+  if (!res.ok) throw Object.assign(new Error(data && data.message ? data.message : `HTTP ${res.status}`), {status: res.status});
   return data;
 }
 
@@ -253,24 +266,36 @@ async function loadGroups() {
   }
 }
 
-async function showMembers(c) {
-  const g = await api('GET', `/v1/groups/${c.id}`);
-  c.members = g.members;
-  c.title = g.name;
-  const list = $('member-list');
-  list.replaceChildren();
-  const iAmAdmin = g.admins.includes(session.user);
-  for (const u of g.members) {
-    const li = el('li', {}, u + (g.admins.includes(u) ? ' (admin)' : ''));
-    if (iAmAdmin && u !== session.user) {
-      const rm = el('button', {type: 'button', className: 'link', textContent: 'remove'});
-      rm.setAttribute('aria-label', `Remove ${u}`);
-      rm.onclick = async () => { await api('DELETE', `/v1/groups/${c.id}/members/${u}`); showMembers(c); };
-      li.append(' ', rm);
+/**
+ * The group info panel of `c`, fresh from the API (its form filled with `fillForm`, see
+ * renderGroupInfo); its buttons change the group and show it again.
+ */
+async function showGroupInfo(c, fillForm = true) {
+  const g = await refreshGroup(c);
+  if (!g) return;
+  const change = async (method, path) => {
+    try {
+      await api(method, `/v1/groups/${c.id}${path}`);
+      await showGroupInfo(c, false);
+    } catch (err) {
+      alert(err.message);
     }
-    list.append(li);
-  }
-  $('add-member').hidden = !iAmAdmin;
+  };
+  renderGroupInfo(g, session.user, {
+    promote: u => change('PUT', `/admins/${u}`),
+    demote: u => change('DELETE', `/admins/${u}`),
+    remove: u => change('DELETE', `/members/${u}`),
+  }, el, fillForm);
+}
+
+/** Saves the info panel's name and description, and the icon if a file was picked. */
+async function saveGroupInfo(c) {
+  const info = {name: $('group-name').value.trim(), description: $('group-description').value.trim() || null};
+  const file = $('group-icon-file').files[0];
+  if (file) info.icon = await uploadFile(file);
+  await api('PATCH', `/v1/groups/${c.id}`, info);
+  $('group-icon-file').value = '';
+  await showGroupInfo(c);
 }
 
 // ---- devices -------------------------------------------------------------------------------
@@ -327,6 +352,7 @@ async function setUpPush(askPermission) {
 function lastLine(c) {
   const m = c.messages[c.messages.length - 1];
   if (!m) return '';
+  if (m.system) return systemText(m.system, session.user) || '';
   return (m.media ? '[' + (m.media.mime.startsWith('image/') ? 'photo' : 'file') + '] ' : '') + (m.body || m.media?.name || '');
 }
 
@@ -363,13 +389,25 @@ function ticks(c, m) {
 function renderMessages() {
   const c = current && state.convs[current];
   const ol = $('messages');
-  $('composer').hidden = !c;
-  $('members-toggle').hidden = !c || c.kind !== 'group';
+  $('composer').hidden = !c || !!c.gone;
+  $('gone').hidden = !c || !c.gone;
+  $('members-toggle').hidden = !c || c.kind !== 'group' || !!c.gone;
+  if (c && c.gone) $('members').hidden = true;
+  renderIcon(c);
   if (!c) { ol.replaceChildren(); return; }
   $('chat-title').textContent = c.title;
   const atBottom = ol.scrollHeight - ol.scrollTop - ol.clientHeight < 40;
   ol.replaceChildren();
   for (const m of c.messages) {
+    if (m.system) {
+      const text = systemText(m.system, session.user);
+      if (text) {
+        const li = el('li', {className: 'msg system', textContent: text});
+        li.dataset.event = m.system.event;
+        ol.append(li);
+      }
+      continue;
+    }
     const li = el('li', {className: 'msg' + (m.mine ? ' mine' : '')});
     li.dataset.id = m.id;
     if (m.mine) li.dataset.status = m.status === 'sent' ? (ticks(c, m).title) : m.status;
@@ -382,6 +420,17 @@ function renderMessages() {
   }
   if (atBottom) ol.scrollTop = ol.scrollHeight;
   renderTyping();
+}
+
+/** The open group's icon in the header (decrypted like any media), or none. */
+function renderIcon(c) {
+  const img = $('chat-icon');
+  const icon = c && c.kind === 'group' ? c.icon : null;
+  if (!icon) { img.hidden = true; img.removeAttribute('src'); delete img.dataset.id; return; }
+  if (img.dataset.id === icon.id) return;
+  img.dataset.id = icon.id;
+  mediaUrl(icon).then(url => { if (img.dataset.id === icon.id) { img.src = url; img.hidden = false; } })
+    .catch(e => console.warn('group icon unavailable', e));
 }
 
 function mediaElement(media) {
@@ -407,16 +456,61 @@ function openConv(key) {
   document.querySelector('.app').classList.add('in-chat');
   $('members').hidden = true;
   markRead(c);
-  if (c.kind === 'group') api('GET', `/v1/groups/${c.id}`).then(g => { c.members = g.members; c.title = g.name; render(); }).catch(() => {});
+  if (c.kind === 'group' && !c.gone) refreshGroup(c);
   render();
   $('messages').scrollTop = $('messages').scrollHeight;
   $('text').focus();
 }
 
 // ---- sign in / out -------------------------------------------------------------------------
+// A page that embeds this client can sign it in with a token of its own identity provider instead
+// of the development sign-in (README.md, "The web client on a real deployment"):
+// window.pipechat = {getToken: async () => '...'} or {token: '...'}, set before app.js runs, or
+// <meta name="pipechat-token" content="...">.
+async function hostToken() {
+  const host = window.pipechat || {};
+  if (typeof host.getToken === 'function') return (await host.getToken()) || null;
+  if (host.token) return host.token;
+  const meta = document.querySelector('meta[name="pipechat-token"]');
+  return meta && meta.content ? meta.content : null;
+}
+
+/** The user a JWT names (its `sub`): the edge checks the token, the client only reads who it is for. */
+function subjectOf(token) {
+  try {
+    return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Signs in with the host page's token, if it gives one. */
+async function signInFromHost() {
+  const token = await hostToken();
+  const user = token && subjectOf(token);
+  if (!user) return false;
+  session = {user, token, host: true};
+  return true;
+}
+
+/** The token was refused or expired: a host page is asked for a new one; otherwise sign in again. */
+async function expired() {
+  if (session && session.host) {
+    const old = session.token;
+    if (await signInFromHost() && session.token !== old) {
+      // An open socket is closed to reconnect with the new token; a closed one reconnects now.
+      if (ws && ws.readyState === WebSocket.OPEN) ws.close();
+      else connect();
+      return;
+    }
+  }
+  signOut('Your session expired: sign in again.');
+}
+
 function start() {
   $('signin').hidden = true;
   $('app').hidden = false;
+  $('signout').hidden = !!session.host;
   $('me-name').textContent = session.user;
   load();
   render();
@@ -480,9 +574,9 @@ $('composer').onsubmit = e => {
 let lastTyping = 0;
 $('text').oninput = () => {
   const c = current && state.convs[current];
-  if (c && c.kind === 'user' && Date.now() - lastTyping > 2500) {
+  if (c && !c.gone && Date.now() - lastTyping > 2500) {
     lastTyping = Date.now();
-    send({type: 'typing', to: {user: c.id}});
+    send({type: 'typing', to: c.kind === 'group' ? {group: c.id} : {user: c.id}});
   }
 };
 $('attach').onchange = async () => {
@@ -498,7 +592,7 @@ $('attach').onchange = async () => {
 $('members-toggle').onclick = () => {
   const panel = $('members');
   panel.hidden = !panel.hidden;
-  if (!panel.hidden) showMembers(state.convs[current]).catch(err => alert(err.message));
+  if (!panel.hidden) showGroupInfo(state.convs[current]).catch(err => alert(err.message));
 };
 $('add-member').onsubmit = async e => {
   e.preventDefault();
@@ -506,23 +600,42 @@ $('add-member').onsubmit = async e => {
   try {
     await api('POST', `/v1/groups/${c.id}/members`, {user: $('add-member-user').value.trim()});
     $('add-member-user').value = '';
-    showMembers(c);
+    await showGroupInfo(c, false);
   } catch (err) {
     alert(err.message);
   }
 };
-$('leave-group').onclick = async () => {
+$('group-edit').onsubmit = e => {
+  e.preventDefault();
+  saveGroupInfo(state.convs[current]).catch(err => alert('Could not change the group: ' + err.message));
+};
+$('remove-icon').onclick = () => {
   const c = state.convs[current];
-  if (!confirm(`Leave ${c.title}?`)) return;
-  await api('DELETE', `/v1/groups/${c.id}/members/${session.user}`);
-  delete state.convs[c.key];
-  current = null;
-  save();
-  render();
+  api('PATCH', `/v1/groups/${c.id}`, {icon: null}).then(() => showGroupInfo(c, false)).catch(err => alert(err.message));
+};
+/** Leaving or deleting keeps the conversation, read-only; the system message of the change follows. */
+async function endMembership(c, method, path, question) {
+  if (!confirm(question)) return;
+  try {
+    await api(method, `/v1/groups/${c.id}${path}`);
+    c.gone = true;
+    save();
+    render();
+  } catch (err) {
+    alert(err.message);
+  }
+}
+$('leave-group').onclick = () => {
+  const c = state.convs[current];
+  endMembership(c, 'DELETE', `/members/${session.user}`, `Leave ${c.title}?`);
+};
+$('delete-group').onclick = () => {
+  const c = state.convs[current];
+  endMembership(c, 'DELETE', '', `Delete ${c.title} for everyone?`);
 };
 $('back').onclick = () => { current = null; document.querySelector('.app').classList.remove('in-chat'); render(); };
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible' && current) { markRead(state.convs[current]); render(); }
 });
 
-if (session) start(); else $('signin').hidden = false;
+if (await signInFromHost() || session) start(); else $('signin').hidden = false;

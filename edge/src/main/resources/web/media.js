@@ -89,3 +89,18 @@ export async function shrinkImage(file, maxSide = 1600, quality = 0.85) {
     return null;
   }
 }
+
+/**
+ * Seals {@code bytes} and uploads the blob unless the server has it already (HEAD 200): the media
+ * object a message or a group icon carries, {id, mime, size, key}.
+ */
+export async function upload(bytes, mime, token) {
+  const sealed = await seal(bytes, mime);
+  const url = `/v1/media/${sealed.id}`;
+  const head = await fetch(url, {method: 'HEAD'});
+  if (head.status !== 200) {
+    const put = await fetch(url, {method: 'PUT', body: sealed.blob, headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream'}});
+    if (!put.ok) throw new Error(`upload failed: HTTP ${put.status}`);
+  }
+  return {id: sealed.id, mime, size: sealed.size, key: sealed.key};
+}

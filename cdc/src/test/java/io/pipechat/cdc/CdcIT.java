@@ -202,6 +202,53 @@ class CdcIT {
         });
     }
 
+    /**
+     * The pattern the group API follows to say who removed a member and why (Schema): mark the
+     * row, then delete it, in one transaction; the delete event's {@code before} carries the mark.
+     * A group's update carries its old and new name, description and icon.
+     */
+    @Test
+    void aRowMarkedBeforeItsDeleteSaysWhoAndWhyInTheDeleteEvent(EmbeddedKafka kafka, EmbeddedMariaDb db) throws Exception {
+        CdcConfig config = freshSetup(kafka, db);
+        try (Connection c = connect(db, config); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO chat_groups (id, name, created_by, changed_by) VALUES ('g1', 'Band', 'alice', 'alice')");
+            s.execute("INSERT INTO group_members (group_id, user_id, role, changed_by, last_change) VALUES"
+                    + " ('g1', 'alice', 'admin', 'alice', 'created'), ('g1', 'bob', 'member', 'alice', 'created')");
+            try (CdcEngine engine = CdcEngine.start(config);
+                 TopicReader members = new TopicReader(kafka.bootstrapServers(), config.topic("group_members"));
+                 TopicReader groups = new TopicReader(kafka.bootstrapServers(), config.topic("chat_groups"))) {
+                engine.awaitStarted(WAIT);
+                members.awaitCount(2, WAIT);
+                groups.awaitCount(1, WAIT);
+
+                c.setAutoCommit(false);
+                s.execute("UPDATE group_members SET changed_by = 'alice', last_change = 'member_removed'"
+                        + " WHERE group_id = 'g1' AND user_id = 'bob'");
+                s.execute("DELETE FROM group_members WHERE group_id = 'g1' AND user_id = 'bob'");
+                s.execute("UPDATE chat_groups SET description = 'Fridays', icon = '{\"id\":\"ab\"}', changed_by = 'alice'"
+                        + " WHERE id = 'g1'");
+                c.commit();
+
+                List<Received> removal = members.awaitCount(5, WAIT).subList(2, 5);
+                assertThat(removal).extracting(CdcIT::op).containsExactly("u", "d", null);
+                JsonNode mark = json(removal.get(0).value());
+                assertThat(mark.path("after").path("last_change").asText()).isEqualTo("member_removed");
+                JsonNode delete = json(removal.get(1).value());
+                assertThat(delete.path("before").path("changed_by").asText()).isEqualTo("alice");
+                assertThat(delete.path("before").path("last_change").asText()).isEqualTo("member_removed");
+                assertThat(delete.path("source").path("file").asText()).as("the binlog position system messages are named by")
+                        .isNotEmpty();
+                assertThat(delete.path("source").path("pos").asLong()).isPositive();
+                JsonNode update = json(groups.awaitCount(2, WAIT).get(1).value());
+                assertThat(update.path("op").asText()).isEqualTo("u");
+                assertThat(update.path("before").path("description").isNull()).isTrue();
+                assertThat(update.path("after").path("description").asText()).isEqualTo("Fridays");
+                assertThat(update.path("after").path("icon").asText()).isEqualTo("{\"id\":\"ab\"}");
+                assertThat(update.path("after").path("changed_by").asText()).isEqualTo("alice");
+            }
+        }
+    }
+
     /** A database of its own with the schema, and topics, offsets and history of its own. */
     private static CdcConfig freshSetup(EmbeddedKafka kafka, EmbeddedMariaDb db) {
         String database = MariaDbExtension.uniqueDatabase(db);

@@ -22,7 +22,6 @@ import io.pipechat.edge.devices.DeviceService;
 import io.pipechat.edge.delivery.EventPublisher;
 import io.pipechat.edge.delivery.Heartbeat;
 import io.pipechat.edge.groups.GroupService;
-import io.pipechat.edge.groups.GroupStore;
 import io.pipechat.edge.push.PushEndpoints;
 import io.pipechat.edge.push.PushService;
 import io.pipechat.edge.push.PushSubscriptions;
@@ -164,8 +163,7 @@ public final class Edge implements AutoCloseable {
             routing.register("/v1/devices", new DeviceService(tokens, publisher, deviceQueries, edge.partition(),
                     Duration.ofSeconds(5)));
             database.ifPresent(db -> {
-                routing.register("/v1/groups", new GroupService(
-                        new GroupStore(db.dataSource(), config.get("groups.max-members").asInt().orElse(1024)), tokens));
+                routing.register("/v1/groups", GroupService.create(config.get("groups"), db.dataSource(), tokens));
                 routing.register("/v1/push", new PushService(new PushSubscriptions(db.dataSource()), tokens,
                         config.get("push.vapid-public-key").asString().asOptional(),
                         PushEndpoints.of(config.get("push.allowed-hosts").asString().orElse(PushEndpoints.DEFAULT_HOSTS),

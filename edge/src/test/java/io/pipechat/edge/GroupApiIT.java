@@ -8,12 +8,18 @@ import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.MariaDbExtension;
 import io.pipechat.protocol.Json;
+import io.pipechat.protocol.Media;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.auth.Hs256Tokens;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -23,12 +29,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The group HTTP API against a real MariaDB, with real tokens over real HTTP. */
+/**
+ * The group HTTP API against a real MariaDB, with real tokens over real HTTP; and the rows it
+ * leaves for the change stream ({@code changed_by}, {@code last_change}), read back with JDBC.
+ */
 @ExtendWith({KafkaExtension.class, MariaDbExtension.class})
 class GroupApiIT {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String ICON = "{\"id\":\"" + "a".repeat(64) + "\",\"mime\":\"image/png\",\"size\":1234,\"key\":\"k1\"}";
     private static Edge edge;
     private static String base;
+    private static String jdbcUrl;
+    private static EmbeddedMariaDb mariaDb;
 
     @BeforeAll
     static void start(EmbeddedKafka kafka, EmbeddedMariaDb db) {
@@ -37,7 +49,10 @@ class GroupApiIT {
         String database = MariaDbExtension.uniqueDatabase(db);
         Map<String, String> settings = TestEdges.settings(kafka, topics, db, database);
         settings.put("groups.max-members", "4");
+        settings.put("groups.max-created-per-day", "3");
         edge = Edge.start(Edge.config(settings));
+        jdbcUrl = db.jdbcUrl(database);
+        mariaDb = db;
         base = "http://127.0.0.1:" + edge.port();
     }
 
@@ -154,5 +169,121 @@ class GroupApiIT {
 
         String huge = Json.write(Map.of("name", "x".repeat(100_000), "members", List.of()));
         assertThat(call("ola", "POST", "/v1/groups", huge).status()).isEqualTo(413);
+    }
+
+    @Test
+    void adminsRenameAndSetADescriptionAndAnIconThatMembersSee() {
+        String id = create("ray", "Choir", "sam");
+        assertThat(call("sam", "PATCH", "/v1/groups/" + id, "{\"name\":\"Mine now\"}").status()).isEqualTo(403);
+        assertThat(call("zoe", "PATCH", "/v1/groups/" + id, "{\"name\":\"Nope\"}").status()).isEqualTo(404);
+
+        Reply renamed = call("ray", "PATCH", "/v1/groups/" + id, "{\"name\":\"Choir 2\"}");
+        assertThat(renamed.status()).isEqualTo(200);
+        assertThat(renamed.body().get("name").asText()).isEqualTo("Choir 2");
+        assertThat(call("ray", "PATCH", "/v1/groups/" + id,
+                "{\"description\":\"Tuesdays at 8\",\"icon\":" + ICON + "}").status()).isEqualTo(200);
+        JsonNode seen = call("sam", "GET", "/v1/groups/" + id, null).body();
+        assertThat(seen.get("name").asText()).isEqualTo("Choir 2");
+        assertThat(seen.get("description").asText()).isEqualTo("Tuesdays at 8");
+        assertThat(Json.read(seen.get("icon").toString(), Media.class)).isEqualTo(Json.read(ICON, Media.class));
+        assertThat(row("SELECT changed_by FROM chat_groups WHERE id = ?", id)).isEqualTo("ray");
+
+        assertThat(call("ray", "PATCH", "/v1/groups/" + id, "{\"description\":null,\"icon\":null}").status()).isEqualTo(200);
+        seen = call("sam", "GET", "/v1/groups/" + id, null).body();
+        assertThat(seen.has("description")).isFalse();
+        assertThat(seen.has("icon")).isFalse();
+    }
+
+    @Test
+    void refusesBadGroupInfo() {
+        String id = create("tia", "Info");
+        String path = "/v1/groups/" + id;
+        assertThat(call("tia", "PATCH", path, "{}").status()).isEqualTo(400);
+        assertThat(call("tia", "PATCH", path, "{\"name\":\" \"}").status()).isEqualTo(400);
+        assertThat(call("tia", "PATCH", path, "{\"description\":5}").status()).isEqualTo(400);
+        assertThat(call("tia", "PATCH", path, Json.write(Map.of("description", "d".repeat(2049)))).status()).isEqualTo(400);
+        assertThat(call("tia", "PATCH", path, "{\"icon\":{\"id\":\"nothex\",\"mime\":\"image/png\",\"size\":1}}").status())
+                .isEqualTo(400);
+        Reply notAnImage = call("tia", "PATCH", path, ICON.replace("image/png", "text/plain").transform(i -> "{\"icon\":" + i + "}"));
+        assertThat(notAnImage.status()).isEqualTo(400);
+        assertThat(notAnImage.body().get("message").asText()).contains("image");
+    }
+
+    @Test
+    void adminsPromoteAndDemoteButNeitherTheCreatorByOthersNorTheLastAdmin() {
+        String id = create("uma", "Board", "vic", "wes");
+        String admins = "/v1/groups/" + id + "/admins/";
+        assertThat(call("vic", "PUT", admins + "wes", null).status()).as("members do not promote").isEqualTo(403);
+        assertThat(call("uma", "PUT", admins + "vic", null).status()).isEqualTo(200);
+        assertThat(call("uma", "PUT", admins + "vic", null).status()).as("again: no change").isEqualTo(200);
+        assertThat(texts(call("wes", "GET", "/v1/groups/" + id, null).body().get("admins"))).containsExactly("uma", "vic");
+        assertThat(row("SELECT CONCAT(changed_by, ' ', last_change) FROM group_members WHERE group_id = ? AND user_id = 'vic'", id))
+                .isEqualTo("uma admin_added");
+
+        assertThat(call("vic", "DELETE", admins + "uma", null).status()).as("the creator, by another admin").isEqualTo(403);
+        assertThat(call("vic", "DELETE", "/v1/groups/" + id + "/members/uma", null).status()).isEqualTo(403);
+        assertThat(call("vic", "PUT", admins + "nobody", null).status()).isEqualTo(404);
+        assertThat(call("uma", "DELETE", admins + "vic", null).status()).isEqualTo(204);
+        Reply last = call("uma", "DELETE", admins + "uma", null);
+        assertThat(last.status()).isEqualTo(409);
+        assertThat(last.body().get("code").asText()).isEqualTo("last_admin");
+        assertThat(call("uma", "PUT", admins + "vic", null).status()).isEqualTo(200);
+        assertThat(call("uma", "DELETE", admins + "uma", null).status()).as("the creator demotes themself").isEqualTo(204);
+        assertThat(texts(call("wes", "GET", "/v1/groups/" + id, null).body().get("admins"))).containsExactly("vic");
+    }
+
+    @Test
+    void marksWhoRemovedAMemberAndWhyBeforeTheRowGoes() {
+        String id = create("xan", "Team", "yul", "zed");
+        assertThat(row("SELECT CONCAT(changed_by, ' ', last_change) FROM group_members WHERE group_id = ? AND user_id = 'yul'", id))
+                .isEqualTo("xan created");
+        assertThat(call("xan", "POST", "/v1/groups/" + id + "/members", "{\"user\":\"abe\"}").status()).isEqualTo(201);
+        assertThat(row("SELECT CONCAT(changed_by, ' ', last_change) FROM group_members WHERE group_id = ? AND user_id = 'abe'", id))
+                .isEqualTo("xan member_added");
+        // The marks themselves go with the rows; Debezium sees them in the delete's `before` (GroupFlowIT).
+        assertThat(call("xan", "DELETE", "/v1/groups/" + id + "/members/abe", null).status()).isEqualTo(204);
+        assertThat(call("zed", "DELETE", "/v1/groups/" + id + "/members/zed", null).status()).isEqualTo(204);
+        assertThat(row("SELECT COUNT(*) FROM group_members WHERE group_id = ?", id)).isEqualTo("2");
+    }
+
+    @Test
+    void adminsDeleteAGroupWithAllItsMembers() {
+        String id = create("bea", "Gone soon", "cal", "dan");
+        assertThat(call("cal", "DELETE", "/v1/groups/" + id, null).status()).isEqualTo(403);
+        assertThat(call("eli", "DELETE", "/v1/groups/" + id, null).status()).isEqualTo(404);
+        assertThat(call("bea", "PUT", "/v1/groups/" + id + "/admins/cal", null).status()).isEqualTo(200);
+        assertThat(call("cal", "DELETE", "/v1/groups/" + id, null).status()).as("any admin").isEqualTo(204);
+        assertThat(call("bea", "GET", "/v1/groups/" + id, null).status()).isEqualTo(404);
+        assertThat(call("dan", "GET", "/v1/groups", null).body().findValuesAsText("id")).doesNotContain(id);
+        assertThat(row("SELECT COUNT(*) FROM group_members WHERE group_id = ?", id)).isEqualTo("0");
+        assertThat(row("SELECT COUNT(*) FROM chat_groups WHERE id = ?", id)).isEqualTo("0");
+    }
+
+    @Test
+    void limitsTheGroupsOneUserCreatesPerDayWith429() {
+        for (int i = 0; i < 3; i++) {
+            create("fin", "Group " + i);
+        }
+        HttpResponse<String> refused = TestEdges.call(base, "fin", "POST", "/v1/groups", "{\"name\":\"One too many\"}");
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(Json.read(refused.body(), JsonNode.class).get("code").asText()).isEqualTo("rate_limited");
+        long retryAfter = Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow());
+        assertThat(retryAfter).isBetween(1L, 24 * 3600L);
+        assertThat(row("SELECT COUNT(*) FROM chat_groups WHERE created_by = ?", "fin")).isEqualTo("3");
+        create("gil", "Someone else's");
+    }
+
+    /** The first column of the first row of {@code sql} with {@code arg}, as a string. */
+    private static String row(String sql, String arg) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl, mariaDb.user(), mariaDb.password());
+             PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).as(sql).isTrue();
+                return rs.getString(1);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

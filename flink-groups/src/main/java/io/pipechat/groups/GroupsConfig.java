@@ -62,12 +62,21 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
  *                              {@code router.dedup-window} (24 h by default, far longer than a
  *                              restart). Exactly-once makes output visible only when the
  *                              checkpoint covering it completes, and repeats nothing.
+ * @param typingInterval        {@code typing-interval}: how often one member's typing in one group
+ *                              is fanned out at most, default 2 s (the web client sends it every
+ *                              2.5 s while typing; more is dropped, as typing from non-members)
+ * @param systemMaxAge          {@code system-max-age}: a change of a group older than this (since
+ *                              its commit) when the job reads it is applied without system
+ *                              messages, default 1 h: a job started without state reads the whole
+ *                              compacted change topic, which is history. Keep it below the router's
+ *                              {@code router.dedup-window} (24 h), which drops the copies a re-read
+ *                              change makes
  */
 public record GroupsConfig(String bootstrapServers, Topics topics, String consumerGroup, String transactionalIdPrefix,
                            Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
                            Duration checkpointInterval, Duration transactionTimeout, int parallelism,
                            int restartAttempts, Duration restartDelay, int maxHeldPerSender, int maxHeldPerGroup,
-                           DeliveryGuarantee sinkGuarantee) {
+                           DeliveryGuarantee sinkGuarantee, Duration typingInterval, Duration systemMaxAge) {
 
     public GroupsConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -89,6 +98,9 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
         if (maxHeldPerSender < 1 || maxHeldPerGroup < maxHeldPerSender) {
             throw new IllegalArgumentException("max-held-per-sender must be >= 1 and max-held-per-group not below it");
         }
+        if (typingInterval.isNegative() || systemMaxAge.isNegative()) {
+            throw new IllegalArgumentException("typing-interval and system-max-age must not be negative");
+        }
         if (parallelism < 1 || restartAttempts < 0) {
             throw new IllegalArgumentException("parallelism must be >= 1 and restart-attempts >= 0");
         }
@@ -97,7 +109,7 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
     public static GroupsConfig defaults() {
         return new GroupsConfig("localhost:9092", Topics.defaults(), "pipechat-flink-groups", "pipechat-flink-groups",
                 Duration.ofSeconds(5), Duration.ofMinutes(2), Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMinutes(10), 1, 10, Duration.ofSeconds(2), 64, 1024,
-                DeliveryGuarantee.AT_LEAST_ONCE);
+                DeliveryGuarantee.AT_LEAST_ONCE, Duration.ofSeconds(2), Duration.ofHours(1));
     }
 
     /** Reads the keys listed on the class; missing keys keep their defaults. */
@@ -125,50 +137,52 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
                 duration(values, "restart-delay", d.restartDelay()),
                 integer(values, "max-held-per-sender", d.maxHeldPerSender()),
                 integer(values, "max-held-per-group", d.maxHeldPerGroup()),
-                guarantee(values, "sink-guarantee", d.sinkGuarantee()));
+                guarantee(values, "sink-guarantee", d.sinkGuarantee()),
+                duration(values, "typing-interval", d.typingInterval()),
+                duration(values, "system-max-age", d.systemMaxAge()));
     }
 
     public GroupsConfig withBootstrapServers(String servers) {
         return new GroupsConfig(servers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
-                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee, typingInterval, systemMaxAge);
     }
 
     public GroupsConfig withTopics(Topics names) {
         return new GroupsConfig(bootstrapServers, names, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee, typingInterval, systemMaxAge);
     }
 
     /** {@code hold}, and {@code max-hold} raised to it if it was below. */
     public GroupsConfig withHold(Duration value) {
         Duration max = maxHold.compareTo(value) < 0 ? value : maxHold;
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, max, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee, typingInterval, systemMaxAge);
     }
 
     /** {@code hold}, {@code max-hold} and {@code membership-idle}. */
     public GroupsConfig withHold(Duration value, Duration maxValue, Duration idle) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, value, maxValue, idle, settle,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee, typingInterval, systemMaxAge);
     }
 
     public GroupsConfig withSettle(Duration value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, value,
-                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
+                checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee, typingInterval, systemMaxAge);
     }
 
     public GroupsConfig withCheckpointInterval(Duration value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle, value,
-                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee, typingInterval, systemMaxAge);
     }
 
     public GroupsConfig withParallelism(int value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
-                checkpointInterval, transactionTimeout, value, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
+                checkpointInterval, transactionTimeout, value, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee, typingInterval, systemMaxAge);
     }
 
     public GroupsConfig withIds(String group, String transactionalPrefix) {
         return new GroupsConfig(bootstrapServers, topics, group, transactionalPrefix, hold, maxHold, membershipIdle, settle, checkpointInterval,
-                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee);
+                transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup, sinkGuarantee, typingInterval, systemMaxAge);
     }
 
     /** The project's duration syntax ({@link Durations}): {@code 1500ms}, {@code 5s}, {@code 10min}, {@code PT5S}, or milliseconds. */
@@ -197,7 +211,7 @@ public record GroupsConfig(String bootstrapServers, Topics topics, String consum
     public GroupsConfig withSinkGuarantee(DeliveryGuarantee value) {
         return new GroupsConfig(bootstrapServers, topics, consumerGroup, transactionalIdPrefix, hold, maxHold, membershipIdle, settle,
                 checkpointInterval, transactionTimeout, parallelism, restartAttempts, restartDelay, maxHeldPerSender, maxHeldPerGroup,
-                value);
+                value, typingInterval, systemMaxAge);
     }
 
     private static int integer(Map<String, String> values, String key, int fallback) {

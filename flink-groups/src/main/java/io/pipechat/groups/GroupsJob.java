@@ -1,15 +1,16 @@
 package io.pipechat.groups;
 
 import io.pipechat.groups.expansion.GroupExpander;
-import io.pipechat.groups.kafka.GroupMessageDeserializer;
+import io.pipechat.groups.kafka.GroupEventDeserializer;
 import io.pipechat.groups.kafka.UserEventSerializer;
-import io.pipechat.groups.membership.DebeziumMembershipDeserializer;
-import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.changes.ChangeEventDeserializer;
+import io.pipechat.groups.changes.GroupChange;
 import io.pipechat.groups.types.JsonTypeInfo;
 import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.Watermark;
@@ -30,13 +31,15 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
- * The group expansion job: group messages and membership changes, both keyed by group id, into
- * {@link GroupExpander}; its user events into the sink. Sources and sink come in through the
+ * The group expansion job: group messages and typing, and the changes of groups and their
+ * membership, all keyed by group id, into {@link GroupExpander}; its user events (messages, system
+ * messages, typing, rejections) into the sink. Sources and sink come in through the
  * constructor so tests and the benchmark run the same graph on in-memory streams;
  * {@link #kafka(GroupsConfig)} wires the real ones:
  *
  * <ul>
- *   <li>{@code chat.group-events} and the {@code group_members} CDC topic: {@link KafkaSource}s,
+ *   <li>{@code chat.group-events}, and the {@code group_members} and {@code chat_groups} CDC topics:
+ *       {@link KafkaSource}s,
  *       {@code read_committed}, starting from committed offsets or else the earliest (membership
  *       must be complete; messages accepted before the first start are still expanded). On restore
  *       the offsets come from the checkpoint.</li>
@@ -59,8 +62,9 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 public final class GroupsJob {
     public static final String NAME = "pipechat-flink-groups";
 
-    private final Source<GroupEvent.Message, ?, ?> messages;
-    private final Source<MembershipChange, ?, ?> membership;
+    private final Source<GroupEvent, ?, ?> messages;
+    private final Source<GroupChange, ?, ?> membership;
+    private final Source<GroupChange, ?, ?> groupInfo;
     private final Sink<UserEvent> sink;
     private final Duration hold;
     private final Duration maxHold;
@@ -68,19 +72,23 @@ public final class GroupsJob {
     private final Duration settle;
     private final int maxHeldPerSender;
     private final int maxHeldPerGroup;
+    private final Duration typingInterval;
+    private final Duration systemMaxAge;
 
     /**
      * @param hold           see {@link GroupExpander}
      * @param maxHold        see {@link GroupExpander}
      * @param membershipIdle after how long without a change event the membership stream is idle
      *                       (its watermark no longer holds back the job's)
-     * @param settle         see {@link GroupExpander}, as are the two bounds of held messages
+     * @param settle         see {@link GroupExpander}, as are the two bounds of held messages, the
+     *                       typing interval and the age limit of system messages
      */
-    public GroupsJob(Source<GroupEvent.Message, ?, ?> messages, Source<MembershipChange, ?, ?> membership,
-                     Sink<UserEvent> sink, Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
-                     int maxHeldPerSender, int maxHeldPerGroup) {
+    public GroupsJob(Source<GroupEvent, ?, ?> messages, Source<GroupChange, ?, ?> membership,
+                     Source<GroupChange, ?, ?> groupInfo, Sink<UserEvent> sink, Duration hold, Duration maxHold, Duration membershipIdle, Duration settle,
+                     int maxHeldPerSender, int maxHeldPerGroup, Duration typingInterval, Duration systemMaxAge) {
         this.messages = messages;
         this.membership = membership;
+        this.groupInfo = groupInfo;
         this.sink = sink;
         this.hold = hold;
         this.maxHold = maxHold;
@@ -88,16 +96,30 @@ public final class GroupsJob {
         this.settle = settle;
         this.maxHeldPerSender = maxHeldPerSender;
         this.maxHeldPerGroup = maxHeldPerGroup;
+        this.typingInterval = typingInterval;
+        this.systemMaxAge = systemMaxAge;
+    }
+
+    /**
+     * The job on these sources (group events, {@code group_members} changes, {@code chat_groups}
+     * changes) and sink with the expansion settings of {@code config}.
+     */
+    public static GroupsJob of(Source<GroupEvent, ?, ?> messages, Source<GroupChange, ?, ?> membership,
+                               Source<GroupChange, ?, ?> groupInfo, Sink<UserEvent> sink, GroupsConfig config) {
+        return new GroupsJob(messages, membership, groupInfo, sink, config.hold(), config.maxHold(), config.membershipIdle(),
+                config.settle(), config.maxHeldPerSender(), config.maxHeldPerGroup(), config.typingInterval(),
+                config.systemMaxAge());
     }
 
     /** The job on Kafka: the topics, consumer group and sink guarantee of {@code config}. */
     public static GroupsJob kafka(GroupsConfig config) {
-        KafkaSource<GroupEvent.Message> messages = source(config, config.topics().groupEvents(), "-group-events",
-                new GroupMessageDeserializer());
-        KafkaSource<MembershipChange> membership = source(config, config.topics().groupMembersCdc(), "-group-members",
-                new DebeziumMembershipDeserializer());
-        return new GroupsJob(messages, membership, sink(config), config.hold(), config.maxHold(), config.membershipIdle(),
-                config.settle(), config.maxHeldPerSender(), config.maxHeldPerGroup());
+        KafkaSource<GroupEvent> messages = source(config, List.of(config.topics().groupEvents()), "-group-events",
+                new GroupEventDeserializer());
+        KafkaSource<GroupChange> membership = source(config, List.of(config.topics().groupMembersCdc()), "-group-members",
+                new ChangeEventDeserializer(ChangeEventDeserializer.Table.GROUP_MEMBERS));
+        KafkaSource<GroupChange> groupInfo = source(config, List.of(config.topics().groupsCdc()), "-groups",
+                new ChangeEventDeserializer(ChangeEventDeserializer.Table.CHAT_GROUPS));
+        return of(messages, membership, groupInfo, sink(config), config);
     }
 
     /**
@@ -117,12 +139,12 @@ public final class GroupsJob {
         return builder.build();
     }
 
-    /** A source of {@code topic}: committed records only, from the group's offsets (else the start). */
-    private static <T> KafkaSource<T> source(GroupsConfig config, String topic, String clientIdSuffix,
+    /** A source of {@code topics}: committed records only, from the group's offsets (else the start). */
+    private static <T> KafkaSource<T> source(GroupsConfig config, List<String> topics, String clientIdSuffix,
                                              KafkaRecordDeserializationSchema<T> deserializer) {
         return KafkaSource.<T>builder()
                 .setBootstrapServers(config.bootstrapServers())
-                .setTopics(topic)
+                .setTopics(topics)
                 .setGroupId(config.consumerGroup())
                 .setClientIdPrefix(config.consumerGroup() + clientIdSuffix)
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
@@ -155,7 +177,7 @@ public final class GroupsJob {
      *
      * <p>Event time and watermarks, which decide when {@link GroupExpander} may reject a held message:
      * <ul>
-     *   <li>Membership: a change's commit time ({@link MembershipChange#committed()}, else the Kafka
+     *   <li>Membership: a change's commit time ({@link GroupChange#committed()}, else the Kafka
      *       record's timestamp, which is later than the commit), watermarks per split (partition),
      *       {@value #COMMIT_CLOCK_SKEW_MS} ms behind the latest commit time read (clock skew between
      *       the database and the edges; the commit log is read in commit order, so a commit time
@@ -170,33 +192,58 @@ public final class GroupsJob {
      *       partition or subtask without data can stall it. Its only role is to let the membership
      *       watermark through (the operator sees the minimum): when the membership stream is idle, the
      *       job's watermark is the wall clock and a held message is rejected after {@code hold}.</li>
+     *   <li>Group info ({@code chat_groups}: name, description, icon): the wall clock as well, from an
+     *       operator after its source, so that it never holds back the membership watermark it is
+     *       merged with; its changes decide no rejection.</li>
      * </ul>
      */
     public DataStream<UserEvent> expand(StreamExecutionEnvironment env) {
-        DataStream<GroupEvent.Message> groupMessages = env
-                .fromSource(messages, WatermarkStrategy.noWatermarks(), "group-events", JsonTypeInfo.of(GroupEvent.Message.class))
+        DataStream<GroupEvent> groupMessages = env
+                .fromSource(messages, WatermarkStrategy.noWatermarks(), "group-events", JsonTypeInfo.of(GroupEvent.class))
                 .uid("group-events-source").name("group-events")
-                .assignTimestampsAndWatermarks(WatermarkStrategy.<GroupEvent.Message>forGenerator(c -> new WallClockWatermarks<>())
-                        .withTimestampAssigner((m, recordTs) -> m.ts()))
+                .assignTimestampsAndWatermarks(WatermarkStrategy.<GroupEvent>forGenerator(c -> new WallClockWatermarks<>())
+                        .withTimestampAssigner((m, recordTs) -> eventTime(m)))
                 .uid("group-events-clock").name("group-events-clock");
-        DataStream<MembershipChange> changes = env
+        DataStream<GroupChange> changes = env
                 .fromSource(membership, membershipWatermarks(membershipIdle), "group-members-cdc",
-                        JsonTypeInfo.of(MembershipChange.class))
+                        JsonTypeInfo.of(GroupChange.class))
                 .setParallelism(1)
-                .uid("group-members-cdc-source").name("group-members-cdc");
-        return groupMessages.keyBy(GroupEvent.Message::group, Types.STRING)
-                .connect(changes.keyBy(MembershipChange::group, Types.STRING))
-                .process(new GroupExpander(hold, maxHold, settle, maxHeldPerSender, maxHeldPerGroup), JsonTypeInfo.of(UserEvent.class))
+                .uid("group-members-cdc-source").name("group-members-cdc")
+                .union(env.fromSource(groupInfo, WatermarkStrategy.noWatermarks(), "chat-groups-cdc",
+                                JsonTypeInfo.of(GroupChange.class))
+                        .setParallelism(1)
+                        .uid("chat-groups-cdc-source").name("chat-groups-cdc")
+                        .assignTimestampsAndWatermarks(WatermarkStrategy.<GroupChange>forGenerator(c -> new WallClockWatermarks<>())
+                                .withTimestampAssigner(GroupsJob::commitTime))
+                        .setParallelism(1)
+                        .uid("chat-groups-cdc-clock").name("chat-groups-cdc-clock"));
+        return groupMessages.keyBy(GroupEvent::group, Types.STRING)
+                .connect(changes.keyBy(GroupChange::group, Types.STRING))
+                .process(new GroupExpander(hold, maxHold, settle, maxHeldPerSender, maxHeldPerGroup, typingInterval,
+                        systemMaxAge), JsonTypeInfo.of(UserEvent.class))
                 .uid("group-expander").name("group-expander");
+    }
+
+    /** A group event's time: when the edge accepted it. */
+    private static long eventTime(GroupEvent event) {
+        return switch (event) {
+            case GroupEvent.Message m -> m.ts();
+            case GroupEvent.Typing t -> t.ts();
+        };
     }
 
     /** How far the membership watermark trails the latest commit time read. */
     public static final long COMMIT_CLOCK_SKEW_MS = 1000;
 
-    static WatermarkStrategy<MembershipChange> membershipWatermarks(Duration idle) {
-        return WatermarkStrategy.<MembershipChange>forBoundedOutOfOrderness(Duration.ofMillis(COMMIT_CLOCK_SKEW_MS))
-                .withTimestampAssigner((c, recordTs) -> c.committed() != MembershipChange.UNKNOWN ? c.committed() : recordTs)
+    static WatermarkStrategy<GroupChange> membershipWatermarks(Duration idle) {
+        return WatermarkStrategy.<GroupChange>forBoundedOutOfOrderness(Duration.ofMillis(COMMIT_CLOCK_SKEW_MS))
+                .withTimestampAssigner(GroupsJob::commitTime)
                 .withIdleness(idle);
+    }
+
+    /** A change's event time: its commit time, else the Kafka record's (later than the commit). */
+    private static long commitTime(GroupChange change, long recordTs) {
+        return change.committed() != GroupChange.UNKNOWN ? change.committed() : recordTs;
     }
 
     /** Watermark = the wall clock, whatever the events. */

@@ -10,7 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
-import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
+import io.pipechat.groups.changes.ChangeEventDeserializerTest;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
@@ -55,8 +55,8 @@ class AtLeastOnceRestartIT {
              Admin admin = kafka.admin()) {
             // On one partition, the first sender's row last (see GroupsJobIT).
             for (String user : List.of("bob", "carol", "alice")) {
-                cdc(producer, topics, 0, "g1", user, DebeziumMembershipDeserializerTest.event("c", null,
-                        DebeziumMembershipDeserializerTest.row("g1", user, "member")));
+                cdc(producer, topics, 0, "g1", user, ChangeEventDeserializerTest.event("c", null,
+                        ChangeEventDeserializerTest.row("g1", user, "member")));
             }
             sendAll(producer, topics, "alice", "a");
             List<UserEvent> seen = new ArrayList<>();

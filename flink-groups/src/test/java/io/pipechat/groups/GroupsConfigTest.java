@@ -51,6 +51,14 @@ class GroupsConfigTest {
         GroupsConfig bounds = GroupsConfig.from(Map.of("max-held-per-sender", "8", "max-held-per-group", "100"));
         assertThat(bounds.maxHeldPerSender()).isEqualTo(8);
         assertThat(bounds.maxHeldPerGroup()).isEqualTo(100);
+        GroupsConfig changes = GroupsConfig.from(Map.of("typing-interval", "500ms", "system-max-age", "30min",
+                "topics.groups-cdc", "x.chat_groups"));
+        assertThat(changes.typingInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(changes.systemMaxAge()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(changes.topics().groupsCdc()).isEqualTo("x.chat_groups");
+        assertThat(GroupsConfig.defaults().systemMaxAge()).isEqualTo(Duration.ofHours(1));
+        assertThatThrownBy(() -> GroupsConfig.from(Map.of("system-max-age", "-1s")))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThat(GroupsConfig.from(Map.of("sink-guarantee", "exactly-once")).sinkGuarantee())
                 .isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
         assertThat(GroupsConfig.from(Map.of("sink-guarantee", "At-Least-Once", "checkpoint-interval", "20min"))

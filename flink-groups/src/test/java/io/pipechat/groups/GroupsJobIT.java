@@ -12,7 +12,7 @@ import static org.awaitility.Awaitility.await;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.testing.PrometheusText;
-import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
+import io.pipechat.groups.changes.ChangeEventDeserializerTest;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.GroupEvent;
@@ -60,16 +60,16 @@ class GroupsJobIT {
             // g1's rows in order on one partition, the first sender's last: whether alice's first
             // message is read before her row (held until she joins) or after it, bob and carol are
             // members by then (rows of one group on two partitions could let alice's row overtake theirs).
-            cdc(producer, topics, 0, "g1", "bob", DebeziumMembershipDeserializerTest.event("r", null,
-                    DebeziumMembershipDeserializerTest.row("g1", "bob", "member")));
-            cdc(producer, topics, 0, "g1", "carol", DebeziumMembershipDeserializerTest.event("c", null,
-                    DebeziumMembershipDeserializerTest.row("g1", "carol", "member")));
-            cdc(producer, topics, 0, "g1", "alice", DebeziumMembershipDeserializerTest.event("r", null,
-                    DebeziumMembershipDeserializerTest.row("g1", "alice", "admin")));
-            cdc(producer, topics, "g0", "zed", DebeziumMembershipDeserializerTest.event("c", null,
-                    DebeziumMembershipDeserializerTest.row("g0", "zed", "member")));
-            cdc(producer, topics, "g0", "zed", DebeziumMembershipDeserializerTest.event("d",
-                    DebeziumMembershipDeserializerTest.row("g0", "zed", "member"), null));
+            cdc(producer, topics, 0, "g1", "bob", ChangeEventDeserializerTest.event("r", null,
+                    ChangeEventDeserializerTest.row("g1", "bob", "member")));
+            cdc(producer, topics, 0, "g1", "carol", ChangeEventDeserializerTest.event("c", null,
+                    ChangeEventDeserializerTest.row("g1", "carol", "member")));
+            cdc(producer, topics, 0, "g1", "alice", ChangeEventDeserializerTest.event("r", null,
+                    ChangeEventDeserializerTest.row("g1", "alice", "admin")));
+            cdc(producer, topics, "g0", "zed", ChangeEventDeserializerTest.event("c", null,
+                    ChangeEventDeserializerTest.row("g0", "zed", "member")));
+            cdc(producer, topics, "g0", "zed", ChangeEventDeserializerTest.event("d",
+                    ChangeEventDeserializerTest.row("g0", "zed", "member"), null));
             cdc(producer, topics, "g0", "zed", null);
             cdc(producer, topics, "g0", "zed", bytes("{not json"));
             producer.send(new ProducerRecord<>(topics.groupEvents(), bytes("g1"), bytes("garbage")));
@@ -91,10 +91,10 @@ class GroupsJobIT {
                 send(producer, topics, new GroupEvent.Message("g2", "erin", "e1", 2_000L, "first in g2", null));
                 producer.flush();
                 Thread.sleep(200);
-                cdc(producer, topics, "g2", "erin", DebeziumMembershipDeserializerTest.event("c", null,
-                        DebeziumMembershipDeserializerTest.row("g2", "erin", "admin")));
-                cdc(producer, topics, "g2", "frank", DebeziumMembershipDeserializerTest.event("c", null,
-                        DebeziumMembershipDeserializerTest.row("g2", "frank", "member")));
+                cdc(producer, topics, "g2", "erin", ChangeEventDeserializerTest.event("c", null,
+                        ChangeEventDeserializerTest.row("g2", "erin", "admin")));
+                cdc(producer, topics, "g2", "frank", ChangeEventDeserializerTest.event("c", null,
+                        ChangeEventDeserializerTest.row("g2", "frank", "member")));
                 producer.flush();
                 expected.add("frank/e1");
                 awaitAll(consumer, seen, expected);

@@ -10,7 +10,7 @@ import static org.awaitility.Awaitility.await;
 import io.pipechat.embedded.EmbeddedKafka;
 import io.pipechat.embedded.KafkaExtension;
 import io.pipechat.embedded.testing.PrometheusText;
-import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
+import io.pipechat.groups.changes.ChangeEventDeserializerTest;
 import io.pipechat.protocol.Json;
 import io.pipechat.protocol.Topics;
 import io.pipechat.protocol.events.GroupEvent;
@@ -52,6 +52,7 @@ class GroupsMetricsIT {
                 "bootstrap-servers", kafka.bootstrapServers(),
                 "topics.group-events", topics.groupEvents(),
                 "topics.group-members-cdc", topics.groupMembersCdc(),
+                "topics.groups-cdc", topics.groupsCdc(),
                 "topics.user-events", topics.userEvents(),
                 "consumer-group", topics.userEvents() + ".metrics",
                 "transactional-id-prefix", topics.userEvents() + ".metrics-tx",
@@ -92,7 +93,7 @@ class GroupsMetricsIT {
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka, topics.userEvents())) {
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                        if (Json.read(r.value(), UserEvent.class) instanceof UserEvent.Message m) {
+                        if (Json.read(r.value(), UserEvent.class) instanceof UserEvent.Message m && m.system() == null) {
                             recipientsPerMessage.merge(m.id(), 1, Integer::sum);
                         }
                     }
@@ -141,7 +142,7 @@ class GroupsMetricsIT {
     }
 
     private static void cdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, String user) {
-        GroupsTraffic.cdc(producer, topics, group, user, DebeziumMembershipDeserializerTest.event("c", null,
-                DebeziumMembershipDeserializerTest.row(group, user, "member")));
+        GroupsTraffic.cdc(producer, topics, group, user, ChangeEventDeserializerTest.event("c", null,
+                ChangeEventDeserializerTest.row(group, user, "member")));
     }
 }

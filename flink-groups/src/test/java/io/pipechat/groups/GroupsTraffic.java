@@ -72,8 +72,24 @@ final class GroupsTraffic {
         producer.send(new ProducerRecord<>(topics.groupMembersCdc(), partition, key, value));
     }
 
-    /** Polls for {@code time}, adding every user event read to {@code seen}; each must be keyed by its user. */
+    /** A change event (or tombstone) with Debezium's key of a {@code chat_groups} row. */
+    static void groupCdc(KafkaProducer<byte[], byte[]> producer, Topics topics, String group, byte[] value) {
+        producer.send(new ProducerRecord<>(topics.groupsCdc(), Json.bytes(Map.of("id", group)), value));
+    }
+
+    /**
+     * Polls for {@code time}, adding every user event read to {@code seen} but system messages (the
+     * membership rows of these tests make some; {@code GroupChangesIT} reads them); each must be
+     * keyed by its user.
+     */
     static void pollFor(KafkaConsumer<byte[], byte[]> consumer, List<UserEvent> seen, Duration time) {
+        List<UserEvent> all = new java.util.ArrayList<>();
+        pollAll(consumer, all, time);
+        all.stream().filter(e -> !isSystem(e)).forEach(seen::add);
+    }
+
+    /** The same, system messages included. */
+    static void pollAll(KafkaConsumer<byte[], byte[]> consumer, List<UserEvent> seen, Duration time) {
         long end = System.nanoTime() + time.toNanos();
         while (System.nanoTime() < end) {
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
@@ -82,6 +98,10 @@ final class GroupsTraffic {
                 seen.add(event);
             }
         }
+    }
+
+    static boolean isSystem(UserEvent e) {
+        return e instanceof UserEvent.Message m && m.system() != null;
     }
 
     static byte[] bytes(String s) {

@@ -5,8 +5,8 @@ import static io.pipechat.groups.GroupsTraffic.consumer;
 import static io.pipechat.groups.GroupsTraffic.pollFor;
 import static io.pipechat.groups.GroupsTraffic.producer;
 import static io.pipechat.groups.GroupsTraffic.send;
-import static io.pipechat.groups.membership.DebeziumMembershipDeserializerTest.event;
-import static io.pipechat.groups.membership.DebeziumMembershipDeserializerTest.row;
+import static io.pipechat.groups.changes.ChangeEventDeserializerTest.event;
+import static io.pipechat.groups.changes.ChangeEventDeserializerTest.row;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

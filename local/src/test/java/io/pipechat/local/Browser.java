@@ -43,6 +43,18 @@ final class Browser implements AutoCloseable {
     }
 
     Browser(String url) {
+        this(url, null);
+    }
+
+    /**
+     * The web client embedded in a host page that hands it {@code token} (PROTOCOL.md's web client
+     * section, README): {@code window.pipechat = {token}} set before the page's scripts run.
+     */
+    static Browser embedded(String url, String token) {
+        return new Browser(url, "window.pipechat = {token: " + io.pipechat.protocol.Json.write(token) + "};");
+    }
+
+    private Browser(String url, String hostScript) {
         this.url = url;
         try {
             profile = Files.createTempDirectory("pipechat-chromium");
@@ -56,7 +68,11 @@ final class Browser implements AutoCloseable {
                 "--disable-sync", "--window-size=1200,800", "--user-data-dir=" + profile);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        driver = new ChromeDriver(service, options);
+        ChromeDriver chrome = new ChromeDriver(service, options);
+        driver = chrome;
+        if (hostScript != null) {
+            chrome.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", java.util.Map.of("source", hostScript));
+        }
         driver.get(url);
     }
 
@@ -93,6 +109,15 @@ final class Browser implements AutoCloseable {
         until(d -> d.findElement(By.id("chat-title")).getText().equals(user));
     }
 
+    /** Creates a group from the sidebar's form; its conversation opens. */
+    void createGroup(String name, String... members) {
+        find(".new-group summary").click();
+        find("#new-group-name").sendKeys(name);
+        find("#new-group-members").sendKeys(String.join(", ", members));
+        find("#new-group button").click();
+        until(d -> d.findElement(By.id("chat-title")).getText().equals(name));
+    }
+
     void open(String key) {
         until(d -> {
             d.findElement(By.cssSelector("[data-key='" + key + "']")).click();
@@ -103,6 +128,26 @@ final class Browser implements AutoCloseable {
     void type(String text) {
         find("#text").sendKeys(text);
         find("#composer button[type=submit]").click();
+    }
+
+    /** Clicks what {@code css} finds, again if the page re-rendered it meanwhile. */
+    void click(String css) {
+        until(d -> {
+            d.findElement(By.cssSelector(css)).click();
+            return true;
+        });
+    }
+
+    /** Accepts the confirm dialog the page opens. */
+    void confirm() {
+        until(org.openqa.selenium.support.ui.ExpectedConditions.alertIsPresent());
+        driver.switchTo().alert().accept();
+    }
+
+    /** The system messages of the open conversation (changes of the group), in display order. */
+    List<String> systemLines() {
+        return waiting().until(d -> d.findElements(By.cssSelector("#messages .msg.system")).stream()
+                .map(WebElement::getText).toList());
     }
 
     /** Message bodies of the open conversation, in display order. */

@@ -9,6 +9,8 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pipechat.embedded.testing.ChatClient;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,11 +142,7 @@ class WebClientIT {
             a.signIn(alice);
             b.signIn(bob);
             c.signIn(carol);
-            a.find(".new-group summary").click();
-            a.find("#new-group-name").sendKeys("Weekend");
-            a.find("#new-group-members").sendKeys(bob + ", " + carol);
-            a.find("#new-group button").click();
-            a.until(d -> d.findElement(By.id("chat-title")).getText().equals("Weekend"));
+            a.createGroup("Weekend", bob, carol);
             a.type("Who is in for Saturday?");
 
             for (Browser member : List.of(b, c)) {
@@ -163,17 +161,34 @@ class WebClientIT {
         }
     }
 
+    /** A PNG of {@code width} x 200 pixels in a temporary file. */
+    private static Path photo(int width) throws Exception {
+        Path photo = Files.createTempFile("photo", ".png");
+        BufferedImage image = new BufferedImage(width, 200, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        g.setPaint(new GradientPaint(0, 0, Color.ORANGE, width, 200, Color.BLUE));
+        g.fillRect(0, 0, width, 200);
+        g.dispose();
+        ImageIO.write(image, "png", photo.toFile());
+        return photo;
+    }
+
+    /** The natural width of the image {@code css} finds once it has loaded, else null. */
+    private static Long loadedWidth(org.openqa.selenium.WebDriver d, String css) {
+        List<WebElement> imgs = d.findElements(By.cssSelector(css));
+        if (imgs.isEmpty()) {
+            return null;
+        }
+        Object w = ((JavascriptExecutor) d).executeScript(
+                "return arguments[0].complete ? arguments[0].naturalWidth : 0", imgs.getFirst());
+        return ((Number) w).longValue() > 0 ? ((Number) w).longValue() : null;
+    }
+
     @Test
     void aPhotoIsEncryptedUploadedAndShownInTheRecipientsPage() throws Exception {
         String alice = People.named("alice");
         String bob = People.named("bob");
-        Path photo = Files.createTempFile("photo", ".png");
-        BufferedImage image = new BufferedImage(320, 200, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        g.setPaint(new GradientPaint(0, 0, Color.ORANGE, 320, 200, Color.BLUE));
-        g.fillRect(0, 0, 320, 200);
-        g.dispose();
-        ImageIO.write(image, "png", photo.toFile());
+        Path photo = photo(320);
         try (Browser a = new Browser(stack.url(0)); Browser b = new Browser(stack.url(1))) {
             a.signIn(alice);
             b.signIn(bob);
@@ -185,19 +200,91 @@ class WebClientIT {
                     d.findElement(By.cssSelector("#messages .msg.mine")).getDomAttribute("data-status")));
 
             b.open("u:" + alice);
-            Long width = b.waiting().until(d -> {
-                List<WebElement> imgs = d.findElements(By.cssSelector("#messages .msg .media img"));
-                if (imgs.isEmpty()) {
-                    return null;
-                }
-                Object w = ((JavascriptExecutor) d).executeScript(
-                        "return arguments[0].complete ? arguments[0].naturalWidth : 0", imgs.getFirst());
-                return ((Number) w).longValue() > 0 ? ((Number) w).longValue() : null;
-            });
+            Long width = b.waiting().until(d -> loadedWidth(d, "#messages .msg .media img"));
             assertThat(width).isEqualTo(320);
             b.screenshot("photo");
         } finally {
             Files.deleteIfExists(photo);
+        }
+    }
+
+    @Test
+    void aGroupIsRunFromItsInfoPanelAndEveryChangeShowsInTheConversation() throws Exception {
+        String alice = People.named("alice");
+        String bob = People.named("bob");
+        String carol = People.named("carol");
+        Path icon = photo(120);
+        try (Browser a = new Browser(stack.url(0)); Browser b = new Browser(stack.url(1)); Browser c = new Browser(stack.url(0))) {
+            a.signIn(alice);
+            b.signIn(bob);
+            c.signIn(carol);
+            a.createGroup("Book club", bob, carol);
+            for (Browser member : List.of(b, c)) {
+                member.click("[data-key^='g:']");
+                member.until(d -> member.systemLines().equals(List.of(alice + " created the group")));
+            }
+
+            // alice renames the group, describes it and gives it an icon.
+            a.until(d -> a.systemLines().equals(List.of("You created the group")));
+            a.click("#members-toggle");
+            a.find("[data-user='" + bob + "'] [data-action=promote]");
+            a.find("#group-name").clear();
+            a.find("#group-name").sendKeys("Readers");
+            a.find("#group-description").sendKeys("Thursdays at eight");
+            a.find("#group-icon-file").sendKeys(icon.toAbsolutePath().toString());
+            a.click("#group-edit button[type=submit]");
+            b.until(d -> b.systemLines().containsAll(List.of(alice + " renamed the group to “Readers”",
+                    alice + " changed the description", alice + " changed the group icon")));
+            b.until(d -> d.findElement(By.id("chat-title")).getText().equals("Readers"));
+            Long iconWidth = b.waiting().until(d -> loadedWidth(d, "#chat-icon"));
+            assertThat(iconWidth).isEqualTo(120);
+
+            // alice makes bob an admin; bob types, alice sees it.
+            a.click("[data-user='" + bob + "'] [data-action=promote]");
+            b.until(d -> b.systemLines().contains(alice + " made you an admin"));
+            a.screenshot("group-panel");
+            b.find("#text").sendKeys("We could re");
+            a.until(d -> d.findElement(By.id("typing")).getText().equals(bob + " is typing…"));
+
+            // bob removes carol, but cannot remove or demote alice, the creator.
+            b.click("#members-toggle");
+            b.find("[data-user='" + carol + "'] [data-action=remove]");
+            assertThat(b.all("[data-user='" + alice + "'] [data-action]")).isEmpty();
+            b.click("[data-user='" + carol + "'] [data-action=remove]");
+            c.until(d -> c.systemLines().contains(bob + " removed you"));
+            c.find("#gone");
+            assertThat(c.driver.findElement(By.id("composer")).isDisplayed()).isFalse();
+
+            // alice deletes the group; bob keeps the conversation, read-only.
+            a.click("#delete-group");
+            a.confirm();
+            b.until(d -> b.systemLines().contains(alice + " deleted the group"));
+            b.find("#gone");
+            assertThat(b.systemLines()).containsExactly(alice + " created the group",
+                    alice + " renamed the group to “Readers”", alice + " changed the description",
+                    alice + " changed the group icon", alice + " made you an admin", "You removed " + carol,
+                    alice + " deleted the group");
+            b.screenshot("group-info");
+        } finally {
+            Files.deleteIfExists(icon);
+        }
+    }
+
+    @Test
+    void signsInWithTheTokenOfTheHostPage() {
+        String dana = People.named("dana");
+        String erin = People.named("erin");
+        String token = ChatClient.devToken(stack.url(0), dana);
+        try (Browser d = Browser.embedded(stack.url(0), token); ChatClient e = People.connect(stack, 1, erin, "phone")) {
+            d.until(x -> x.findElement(By.id("status")).getText().equals("online"));
+            assertThat(d.find("#me-name").getText()).isEqualTo(dana);
+            assertThat(d.all("#signin-form")).allSatisfy(f -> assertThat(f.isDisplayed()).isFalse());
+            assertThat(d.driver.findElement(By.id("signout")).isDisplayed()).as("the host page signs out").isFalse();
+            d.startChat(erin);
+            d.type("hello from the host page");
+            JsonNode msg = e.next("msg");
+            assertThat(msg.get("from").asText()).isEqualTo(dana);
+            assertThat(msg.get("body").asText()).isEqualTo("hello from the host page");
         }
     }
 }

@@ -15,9 +15,10 @@ import org.apache.kafka.common.config.TopicConfig;
  * @param edges           {@code chat.edges}: key edge id; compacted heartbeats
  * @param push            {@code chat.push}: key user id; push requests
  * @param groupMembersCdc Debezium change events of the {@code group_members} table
+ * @param groupsCdc       Debezium change events of the {@code chat_groups} table (name, description, icon)
  */
 public record Topics(String userEvents, String groupEvents, String deliveries, String edges, String push,
-                     String groupMembersCdc) {
+                     String groupMembersCdc, String groupsCdc) {
 
     public static final String USER_EVENTS = "chat.user-events";
     public static final String GROUP_EVENTS = "chat.group-events";
@@ -25,9 +26,10 @@ public record Topics(String userEvents, String groupEvents, String deliveries, S
     public static final String EDGES = "chat.edges";
     public static final String PUSH = "chat.push";
     public static final String GROUP_MEMBERS_CDC = "cdc.chat.group_members";
+    public static final String GROUPS_CDC = "cdc.chat.chat_groups";
 
     public static Topics defaults() {
-        return new Topics(USER_EVENTS, GROUP_EVENTS, DELIVERIES, EDGES, PUSH, GROUP_MEMBERS_CDC);
+        return new Topics(USER_EVENTS, GROUP_EVENTS, DELIVERIES, EDGES, PUSH, GROUP_MEMBERS_CDC, GROUPS_CDC);
     }
 
     /** Reads {@code user-events}, {@code group-events}, ... from a flat map, defaulting the missing ones. */
@@ -38,12 +40,13 @@ public record Topics(String userEvents, String groupEvents, String deliveries, S
                 names.getOrDefault("deliveries", DELIVERIES),
                 names.getOrDefault("edges", EDGES),
                 names.getOrDefault("push", PUSH),
-                names.getOrDefault("group-members-cdc", GROUP_MEMBERS_CDC));
+                names.getOrDefault("group-members-cdc", GROUP_MEMBERS_CDC),
+                names.getOrDefault("groups-cdc", GROUPS_CDC));
     }
 
     /** Every topic name, in the order of ARCHITECTURE.md. */
     public List<String> all() {
-        return List.of(userEvents, groupEvents, deliveries, edges, push, groupMembersCdc);
+        return List.of(userEvents, groupEvents, deliveries, edges, push, groupMembersCdc, groupsCdc);
     }
 
     /**
@@ -65,12 +68,15 @@ public record Topics(String userEvents, String groupEvents, String deliveries, S
                 // (group, user), a member's row could arrive after the group's first message was expanded.
                 // Membership changes are few, so one partition carries them.
                 new NewTopic(groupMembersCdc, 1, replication)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+                // Keyed by group: one row per group, compacted like the members.
+                new NewTopic(groupsCdc, 1, replication)
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     }
 
     /** The same names with a prefix: lets tests share one broker without sharing topics. */
     public Topics withPrefix(String prefix) {
         return new Topics(prefix + userEvents, prefix + groupEvents, prefix + deliveries, prefix + edges,
-                prefix + push, prefix + groupMembersCdc);
+                prefix + push, prefix + groupMembersCdc, prefix + groupsCdc);
     }
 }

@@ -30,13 +30,13 @@ class SchemaMigrationIT {
     void createsTheTablesOnAFreshDatabaseAndASecondRunChangesNothing(EmbeddedMariaDb db) throws Exception {
         DataSource ds = dataSource(db, MariaDbExtension.uniqueDatabase(db));
 
-        assertThat(Schema.migrate(ds)).isEqualTo(2);
+        assertThat(Schema.migrate(ds)).isEqualTo(3);
         assertThat(Schema.migrate(ds)).isZero();
 
         try (Connection c = ds.getConnection()) {
             assertThat(strings(c, "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
                     + " AND engine = 'InnoDB' AND table_collation LIKE 'utf8mb4%' ORDER BY table_name"))
-                    .containsExactly("chat_groups", "flyway_schema_history", "group_members", "push_subscriptions");
+                    .containsExactly("chat_groups", "flyway_schema_history", "group_members", "group_quotas", "push_subscriptions");
             assertThat(keyColumns(c, "chat_groups", "PRIMARY")).containsExactly("id");
             assertThat(keyColumns(c, "group_members", "PRIMARY")).containsExactly("group_id", "user_id");
             assertThat(keyColumns(c, "group_members", "group_members_user_id")).containsExactly("user_id");
@@ -50,7 +50,14 @@ class SchemaMigrationIT {
                     + " FROM information_schema.columns WHERE table_schema = DATABASE()"
                     + " AND table_name = 'group_members' ORDER BY ordinal_position"))
                     .containsExactly("group_id varchar(64) NO", "user_id varchar(64) NO", "role varchar(16) NO",
-                            "added_at timestamp(3) NO");
+                            "added_at timestamp(3) NO", "changed_by varchar(64) YES", "last_change varchar(32) YES");
+            assertThat(strings(c, "SELECT CONCAT(column_name, ' ', column_type, ' ', is_nullable)"
+                    + " FROM information_schema.columns WHERE table_schema = DATABASE()"
+                    + " AND table_name = 'chat_groups' ORDER BY ordinal_position"))
+                    .containsExactly("id varchar(64) NO", "name varchar(255) NO", "created_by varchar(64) NO",
+                            "created_at timestamp(3) NO", "description varchar(2048) YES", "icon varchar(1024) YES",
+                            "changed_by varchar(64) YES");
+            assertThat(keyColumns(c, "group_quotas", "PRIMARY")).containsExactly("user_id");
         }
     }
 
@@ -111,10 +118,10 @@ class SchemaMigrationIT {
         for (CompletableFuture<Integer> run : runs) {
             applied += run.get(60, TimeUnit.SECONDS);
         }
-        assertThat(applied).isEqualTo(2);
+        assertThat(applied).isEqualTo(3);
         try (Connection c = ds.getConnection()) {
             assertThat(strings(c, "SELECT CONCAT(version, ' ', success) FROM flyway_schema_history ORDER BY installed_rank"))
-                    .containsExactly("1 1", "2 1");
+                    .containsExactly("1 1", "2 1", "3 1");
         }
     }
 

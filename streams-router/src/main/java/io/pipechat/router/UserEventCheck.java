@@ -26,8 +26,7 @@ final class UserEventCheck {
         return switch (event) {
             case UserEvent.Message m -> !Ids.isUserId(m.from()) ? "message without a valid sender"
                     : !Ids.isMessageId(m.id()) ? "message without a valid id"
-                    : m.to() == null ? "message without to"
-                    : m.isOwnCopy() && m.device() == null ? "own copy without the device that sent it" : null;
+                    : m.to() == null ? "message without to" : null;
             case UserEvent.Receipt r -> r.id() == null || r.by() == null || r.status() == null
                     ? "receipt without id, by or status" : null;
             case UserEvent.Ack a -> a.upto() < 0 ? "negative upto" : !Ids.isDevice(a.device()) ? "ack without a valid device" : null;

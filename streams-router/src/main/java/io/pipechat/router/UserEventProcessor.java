@@ -216,7 +216,8 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
             return; // a replay of a message refused before
         }
         boolean replay = st.applied(offset);
-        if (!replay && !own && st.pending() >= limits.maxMailboxEntries()) {
+        boolean system = m.system() != null;
+        if (!replay && !own && !system && st.pending() >= limits.maxMailboxEntries()) {
             messageIds.record(idKey, -seq, now);
             mailboxFull.record();
             meters.mailboxFull.increment();
@@ -230,11 +231,15 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
             messageIds.record(idKey, seq, now);
         }
         String group = m.to() instanceof Address.Group g ? g.group() : null;
-        byte[] frame = frameBytes(new ServerFrame.Msg(seq, m.id(), m.from(), m.to(), m.ts(), m.body(), m.media()));
+        byte[] frame = frameBytes(new ServerFrame.Msg(seq, m.id(), m.from(), m.to(), m.ts(), m.body(), m.media(), m.system()));
+        // A system message is not the author's message to the member: no receipt when it is acked,
+        // and no push; a full mailbox still takes it (it is what the group did).
         MailboxEntry entry = own
                 ? new MailboxEntry(EntryKind.OWN_MESSAGE, now, m.device(), null, null, null, frame)
+                : system
+                ? new MailboxEntry(EntryKind.MESSAGE, now, null, null, null, group, frame)
                 : new MailboxEntry(EntryKind.MESSAGE, now, null, m.from(), m.id(), group, frame);
-        store(user, st, pendingBefore, offset, seq, entry, !own, now);
+        store(user, st, pendingBefore, offset, seq, entry, !own && !system, now);
         meters.messagesStored.increment();
     }
 
@@ -364,7 +369,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
     private void sendReceipts(String user, UserState st, long after, long upto, long now) {
         if (st.indexed()) {
             for (Entry e : st.index()) {
-                if (e.kind() == EntryKind.MESSAGE && e.seq() > after && e.seq() <= upto) {
+                if (e.kind() == EntryKind.MESSAGE && e.from() != null && e.seq() > after && e.seq() <= upto) {
                     receipt(user, e.from(), e.id(), e.group(), now);
                 }
             }
@@ -374,7 +379,7 @@ public final class UserEventProcessor implements Processor<String, UserEvent, St
                      mailbox.range(MailboxKeys.key(user, after + 1), MailboxKeys.key(user, upto))) {
             while (it.hasNext()) {
                 MailboxEntry e = it.next().value;
-                if (e.kind() == EntryKind.MESSAGE) {
+                if (e.kind() == EntryKind.MESSAGE && e.from() != null) {
                     receipt(user, e.from(), e.id(), e.group(), now);
                 }
             }

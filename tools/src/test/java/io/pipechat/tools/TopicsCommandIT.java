@@ -30,7 +30,7 @@ class TopicsCommandIT {
         Cli first = Cli.run("topics", "create", "--bootstrap", kafka.bootstrapServers(), "--topic-prefix", prefix,
                 "--partitions", "3", "--edges", "2", "--replication", "1");
         assertThat(first.status()).as(first.toString()).isZero();
-        assertThat(first.out().lines().filter(l -> l.startsWith("created"))).hasSize(6);
+        assertThat(first.out().lines().filter(l -> l.startsWith("created"))).hasSize(7);
 
         Map<String, TopicDescription> d = kafka.admin().describeTopics(topics.all()).allTopicNames().get();
         assertThat(d.get(topics.userEvents()).partitions()).hasSize(3);
@@ -43,6 +43,7 @@ class TopicsCommandIT {
                 .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all().get();
         assertThat(config(c, topics.edges(), TopicConfig.CLEANUP_POLICY_CONFIG)).isEqualTo("compact");
         assertThat(config(c, topics.groupMembersCdc(), TopicConfig.CLEANUP_POLICY_CONFIG)).isEqualTo("compact");
+        assertThat(config(c, topics.groupsCdc(), TopicConfig.CLEANUP_POLICY_CONFIG)).isEqualTo("compact");
         assertThat(config(c, topics.userEvents(), TopicConfig.CLEANUP_POLICY_CONFIG)).isEqualTo("delete");
         assertThat(config(c, topics.userEvents(), TopicConfig.RETENTION_MS_CONFIG))
                 .isEqualTo(Long.toString(Duration.ofDays(35).toMillis()));
@@ -56,7 +57,7 @@ class TopicsCommandIT {
         Cli again = Cli.run("topics", "create", "--bootstrap", kafka.bootstrapServers(), "--topic-prefix", prefix,
                 "--partitions", "3", "--edges", "2", "--replication", "1");
         assertThat(again.status()).as(again.toString()).isZero();
-        assertThat(again.out().lines().filter(l -> l.startsWith("exists"))).hasSize(6);
+        assertThat(again.out().lines().filter(l -> l.startsWith("exists"))).hasSize(7);
         assertThat(again.out()).doesNotContain("created");
     }
 

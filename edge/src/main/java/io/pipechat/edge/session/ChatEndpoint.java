@@ -254,10 +254,11 @@ public final class ChatEndpoint implements WsListener {
             // the sender and the reader's other devices.
             case ClientFrame.Read r -> ctx.publisher().publish(new UserEvent.Read(me, r.from(), r.id(), r.group(), device, now));
             case ClientFrame.Typing t -> {
-                if (t.to() instanceof Address.User u) {
-                    ctx.publisher().publish(new UserEvent.Typing(u.user(), me, t.to(), now));
+                switch (t.to()) {
+                    case Address.User u -> ctx.publisher().publish(new UserEvent.Typing(u.user(), me, t.to(), now));
+                    // The group job fans it out to the members (who see it when online).
+                    case Address.Group g -> ctx.publisher().publish(new GroupEvent.Typing(g.group(), me, now));
                 }
-                // Typing in groups is not fanned out yet: it would need the group's members.
             }
             case ClientFrame.Ping p -> session.send(new ServerFrame.Pong(p.ts()));
         }

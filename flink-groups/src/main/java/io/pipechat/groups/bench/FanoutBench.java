@@ -2,7 +2,7 @@ package io.pipechat.groups.bench;
 
 import io.pipechat.groups.GroupsJob;
 import io.pipechat.groups.kafka.UserEventSerializer;
-import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.changes.GroupChange;
 import io.pipechat.groups.types.JsonTypeInfo;
 import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
@@ -92,19 +92,22 @@ public final class FanoutBench {
                 "rest.bind-port", "0"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         // Members user-1..user-(n-1) of every group first, the sender user-0 last.
-        DataGeneratorSource<MembershipChange> membership = new DataGeneratorSource<>(
+        DataGeneratorSource<GroupChange> membership = new DataGeneratorSource<>(
                 i -> {
                     int group = (int) (i % GROUPS);
                     int user = (int) ((i / GROUPS + 1) % members);
-                    return new MembershipChange.Joined("g" + group, "user-" + user, "member");
+                    return new GroupChange.Joined("g" + group, "user-" + user, "member");
                 },
-                (long) members * GROUPS, JsonTypeInfo.of(MembershipChange.class));
-        DataGeneratorSource<GroupEvent.Message> groupMessages = new DataGeneratorSource<>(
+                (long) members * GROUPS, JsonTypeInfo.of(GroupChange.class));
+        DataGeneratorSource<GroupEvent> groupMessages = new DataGeneratorSource<>(
                 i -> new GroupEvent.Message("g" + (i % GROUPS), "user-0", "m-" + i, i,
                         "a group message body of typical length, some forty to eighty characters", null),
-                messages, JsonTypeInfo.of(GroupEvent.Message.class));
-        new GroupsJob(groupMessages, membership, new CountingSink(), Duration.ofMinutes(5), Duration.ofMinutes(5),
-                Duration.ofSeconds(30), Duration.ZERO, 64, 1024).execute(env);
+                messages, JsonTypeInfo.of(GroupEvent.class));
+        DataGeneratorSource<GroupChange> noGroupInfo = new DataGeneratorSource<>(
+                i -> { throw new IllegalStateException("no group info changes in the benchmark"); },
+                0, JsonTypeInfo.of(GroupChange.class));
+        new GroupsJob(groupMessages, membership, noGroupInfo, new CountingSink(), Duration.ofMinutes(5), Duration.ofMinutes(5),
+                Duration.ofSeconds(30), Duration.ZERO, 64, 1024, Duration.ofSeconds(2), Duration.ofHours(1)).execute(env);
         return (LAST.get() - FIRST.get()) / 1e9;
     }
 

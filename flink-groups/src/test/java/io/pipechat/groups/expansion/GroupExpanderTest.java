@@ -2,12 +2,13 @@ package io.pipechat.groups.expansion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pipechat.groups.membership.DebeziumMembershipDeserializerTest;
-import io.pipechat.groups.membership.MembershipChange;
+import io.pipechat.groups.changes.ChangeEventDeserializerTest;
+import io.pipechat.groups.changes.GroupChange;
 import io.pipechat.groups.types.JsonTypeSerializer;
 import io.pipechat.protocol.Address;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Media;
+import io.pipechat.protocol.SystemEvent;
 import io.pipechat.protocol.events.GroupEvent;
 import io.pipechat.protocol.events.UserEvent;
 import java.time.Duration;
@@ -43,8 +44,10 @@ class GroupExpanderTest {
     static final long CAUGHT_UP = 10_000L;
     static final int MAX_HELD_PER_SENDER = 4;
     static final int MAX_HELD_PER_GROUP = 8;
+    static final Duration TYPING_INTERVAL = Duration.ofSeconds(2);
+    static final Duration SYSTEM_MAX_AGE = Duration.ofHours(1);
 
-    KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> harness;
+    KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent, GroupChange, UserEvent> harness;
 
     @BeforeEach
     void open() throws Exception {
@@ -53,11 +56,11 @@ class GroupExpanderTest {
     }
 
     /** Set up with the job's output serializer (the harness would otherwise guess one from the first record). */
-    static KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent.Message, MembershipChange, UserEvent> newHarness()
+    static KeyedTwoInputStreamOperatorTestHarness<String, GroupEvent, GroupChange, UserEvent> newHarness()
             throws Exception {
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new GroupExpander(HOLD, MAX_HOLD, SETTLE,
-                        MAX_HELD_PER_SENDER, MAX_HELD_PER_GROUP)),
-                GroupEvent.Message::group, MembershipChange::group, Types.STRING);
+                        MAX_HELD_PER_SENDER, MAX_HELD_PER_GROUP, TYPING_INTERVAL, SYSTEM_MAX_AGE)),
+                GroupEvent::group, GroupChange::group, Types.STRING);
         h.setup(new JsonTypeSerializer<>(UserEvent.class));
         return h;
     }
@@ -77,11 +80,11 @@ class GroupExpanderTest {
     }
 
     void join(String group, String user) throws Exception {
-        harness.processElement2(new MembershipChange.Joined(group, user, "member"), 0);
+        harness.processElement2(new GroupChange.Joined(group, user, "member"), 0);
     }
 
     void leave(String group, String user) throws Exception {
-        harness.processElement2(new MembershipChange.Left(group, user), 0);
+        harness.processElement2(new GroupChange.Left(group, user), 0);
     }
 
     void send(GroupEvent.Message m) throws Exception {
@@ -90,7 +93,7 @@ class GroupExpanderTest {
 
     /** The membership changes the job's deserializer reads from one Debezium change event. */
     void changeEvent(byte[] debeziumValue) throws Exception {
-        for (MembershipChange change : DebeziumMembershipDeserializerTest.parse(debeziumValue)) {
+        for (GroupChange change : ChangeEventDeserializerTest.parse(debeziumValue)) {
             harness.processElement2(change, 0);
         }
     }
@@ -290,20 +293,51 @@ class GroupExpanderTest {
 
         leave("g1", "bob");
         leave("g1", "alice");
+        assertThat(harness.numKeyedStateEntries()).as("who left is remembered for max-hold").isPositive();
+        harness.setProcessingTime(MAX_HOLD.toMillis());
         assertThat(harness.numKeyedStateEntries()).isZero();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
     }
 
     @Test
-    void removedSenderIsRejected() throws Exception {
+    void aRemovedSenderIsRefusedAtOnceThenForgottenAfterMaxHold() throws Exception {
         caughtUp();
         join("g1", "alice");
         join("g1", "bob");
         leave("g1", "bob");
         send(msg("g1", "bob", "b-1"));
-        harness.setProcessingTime(HOLD.toMillis());
+        var toAlice = msg("g1", "carol", "c-0");
+        join("g1", "carol");
+        send(toAlice);
 
+        assertThat(drainOutput()).as("refused without waiting for the hold").containsExactly(
+                new UserEvent.Rejected("bob", "b-1", ErrorCode.NOT_MEMBER, "no longer a member of g1", 1_000L),
+                delivery("alice", toAlice));
+
+        harness.setProcessingTime(MAX_HOLD.toMillis());
+        send(msg("g1", "bob", "b-2"));
+        assertThat(drainOutput()).as("held like anyone's once forgotten").isEmpty();
+        harness.setProcessingTime(MAX_HOLD.toMillis() + HOLD.toMillis());
         assertThat(drainOutput()).containsExactly(
-                new UserEvent.Rejected("bob", "b-1", ErrorCode.NOT_MEMBER, "not a member of g1", 1_000L));
+                new UserEvent.Rejected("bob", "b-2", ErrorCode.NOT_MEMBER, "not a member of g1", 1_000L));
+    }
+
+    @Test
+    void aRemovedMembersFloodIsRefusedWithoutHoldingAnything() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        leave("g1", "bob");
+        for (int i = 0; i < 3 * MAX_HELD_PER_GROUP; i++) {
+            send(msg("g1", "bob", "b-" + i));
+        }
+        var fromAlice = msg("g1", "alice", "a-1");
+        join("g1", "carol");
+        send(fromAlice);
+
+        List<UserEvent> out = drainOutput();
+        assertThat(out).hasSize(3 * MAX_HELD_PER_GROUP + 1).last().isEqualTo(delivery("carol", fromAlice));
+        assertThat(out.subList(0, 3 * MAX_HELD_PER_GROUP)).allSatisfy(e -> assertThat(e).isInstanceOf(UserEvent.Rejected.class));
+        assertThat(harness.numProcessingTimeTimers()).as("only the timer that forgets bob").isEqualTo(1);
     }
 
     @Test
@@ -317,6 +351,7 @@ class GroupExpanderTest {
         harness.setProcessingTime(HOLD.toMillis());
 
         assertThat(drainOutput()).hasSize(1).first().isInstanceOf(UserEvent.Rejected.class);
+        harness.setProcessingTime(MAX_HOLD.toMillis());
         assertThat(harness.numKeyedStateEntries()).isZero();
         assertThat(harness.numProcessingTimeTimers()).isZero();
     }
@@ -324,8 +359,8 @@ class GroupExpanderTest {
     @Test
     void roleUpdateKeepsOneMembership() throws Exception {
         join("g1", "alice");
-        harness.processElement2(new MembershipChange.Joined("g1", "bob", "member"), 0);
-        harness.processElement2(new MembershipChange.Joined("g1", "bob", "admin"), 0);
+        harness.processElement2(new GroupChange.Joined("g1", "bob", "member"), 0);
+        harness.processElement2(new GroupChange.Joined("g1", "bob", "admin"), 0);
         var m = msg("g1", "alice", "a-1");
         send(m);
         assertThat(drainOutput()).containsExactly(delivery("bob", m));
@@ -336,7 +371,7 @@ class GroupExpanderTest {
         join("g1", "alice");
         join("g1", "bob");
         join("g2", "carol");
-        changeEvent(DebeziumMembershipDeserializerTest.update("g1", "bob", "g2", "bob"));
+        changeEvent(ChangeEventDeserializerTest.update("g1", "bob", "g2", "bob"));
         var inG1 = msg("g1", "alice", "a-1");
         var inG2 = msg("g2", "carol", "c-1");
         send(inG1);
@@ -348,7 +383,7 @@ class GroupExpanderTest {
     @Test
     void snapshotEventsBuildMembership() throws Exception {
         for (String user : List.of("alice", "bob")) {
-            changeEvent(DebeziumMembershipDeserializerTest.event("r", null, DebeziumMembershipDeserializerTest.row("g9", user, "member")));
+            changeEvent(ChangeEventDeserializerTest.event("r", null, ChangeEventDeserializerTest.row("g9", user, "member")));
         }
         var m = msg("g9", "bob", "b-1");
         send(m);
@@ -374,7 +409,7 @@ class GroupExpanderTest {
     }
 
     /** Writes state as the version before the bounds did: members, and one list of held messages per group with its head's timer. */
-    static final class LegacyExpander extends KeyedCoProcessFunction<String, GroupEvent.Message, MembershipChange, UserEvent> {
+    static final class LegacyExpander extends KeyedCoProcessFunction<String, GroupEvent.Message, GroupChange, UserEvent> {
         @Override
         public void processElement1(GroupEvent.Message m, Context ctx, Collector<UserEvent> out) throws Exception {
             getRuntimeContext().getListState(new ListStateDescriptor<>(GroupExpander.LEGACY_HELD, JsonTypeInfo.of(Held.class)))
@@ -383,9 +418,9 @@ class GroupExpanderTest {
         }
 
         @Override
-        public void processElement2(MembershipChange c, Context ctx, Collector<UserEvent> out) throws Exception {
+        public void processElement2(GroupChange c, Context ctx, Collector<UserEvent> out) throws Exception {
             getRuntimeContext().getMapState(new MapStateDescriptor<>("members", Types.STRING, Types.STRING))
-                    .put(((MembershipChange.Joined) c).user(), "member");
+                    .put(((GroupChange.Joined) c).user(), "member");
         }
     }
 
@@ -393,10 +428,10 @@ class GroupExpanderTest {
     void messagesHeldByTheVersionBeforeTheBoundsAreMigratedWhenTheirTimerFires() throws Exception {
         harness.close();
         var legacy = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new LegacyExpander()),
-                GroupEvent.Message::group, MembershipChange::group, Types.STRING);
+                GroupEvent.Message::group, GroupChange::group, Types.STRING);
         legacy.setup(new JsonTypeSerializer<>(UserEvent.class));
         legacy.open();
-        legacy.processElement2(new MembershipChange.Joined("g1", "alice", "member"), 0);
+        legacy.processElement2(new GroupChange.Joined("g1", "alice", "member"), 0);
         var spam = msg("g1", "mallory", "m-1");
         var fromDave = msg("g1", "dave", "d-1");
         legacy.processElement1(spam, 0);
@@ -430,8 +465,8 @@ class GroupExpanderTest {
         assertThat(drainOutput()).as("hold passed, but the membership was not read up to the message").isEmpty();
         assertThat(harness.numEventTimeTimers()).as("woken when the membership reaches ts").isEqualTo(1);
 
-        harness.processElement2(new MembershipChange.Joined("g2", "erin", "admin", 800L), 800L);
-        harness.processElement2(new MembershipChange.Joined("g2", "frank", "member", 800L), 800L);
+        harness.processElement2(new GroupChange.Joined("g2", "erin", "admin", 800L), 800L);
+        harness.processElement2(new GroupChange.Joined("g2", "frank", "member", 800L), 800L);
         harness.processWatermark2(new Watermark(799));
         harness.setProcessingTime(HOLD.toMillis() + 3_000 + SETTLE.toMillis());
 
@@ -519,5 +554,141 @@ class GroupExpanderTest {
                 () -> new GroupExpander(HOLD, HOLD.minusMillis(1), SETTLE, 1, 1)).isInstanceOf(IllegalArgumentException.class);
         org.assertj.core.api.Assertions.assertThatThrownBy(
                 () -> new GroupExpander(HOLD, HOLD, SETTLE, 2, 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    // ---- system messages ------------------------------------------------------------------------
+
+    static GroupChange.Joined joined(String user, String role, String by, String event, String origin) {
+        return new GroupChange.Joined("g1", user, role, 1_000L, by, event, origin);
+    }
+
+    static GroupChange.Left left(String user, String by, String event, String origin) {
+        return new GroupChange.Left("g1", user, 1_000L, by, event, origin);
+    }
+
+    /** The system message of {@code event} (from the change at {@code origin}) for {@code to}. */
+    static UserEvent.Message system(String to, String origin, SystemEvent event) {
+        return UserEvent.Message.system(to, event.by() != null ? event.by() : event.user(), SystemMessages.id(origin, event),
+                "g1", 1_000L, event);
+    }
+
+    void apply(GroupChange change) throws Exception {
+        harness.processElement2(change, 1_000L);
+    }
+
+    @Test
+    void membershipChangesReachTheMembersInOrderWithTheirMessages() throws Exception {
+        apply(joined("alice", "admin", "alice", SystemEvent.CREATED, "o1"));
+        apply(joined("bob", "member", "alice", SystemEvent.CREATED, "o2"));
+        var beforeCarol = msg("g1", "alice", "a-1");
+        send(beforeCarol);
+        apply(joined("carol", "member", "alice", SystemEvent.MEMBER_ADDED, "o3"));
+        var afterCarol = msg("g1", "bob", "b-1");
+        send(afterCarol);
+        apply(joined("bob", "admin", "alice", SystemEvent.ADMIN_ADDED, "o4"));
+        apply(left("carol", "bob", SystemEvent.MEMBER_REMOVED, "o5"));
+        apply(left("alice", "alice", SystemEvent.MEMBER_LEFT, "o6"));
+
+        SystemEvent added = SystemEvent.member(SystemEvent.MEMBER_ADDED, "alice", "carol");
+        SystemEvent promoted = SystemEvent.member(SystemEvent.ADMIN_ADDED, "alice", "bob");
+        SystemEvent removed = SystemEvent.member(SystemEvent.MEMBER_REMOVED, "bob", "carol");
+        SystemEvent leaving = SystemEvent.member(SystemEvent.MEMBER_LEFT, "alice", "alice");
+        List<UserEvent> out = drainOutput();
+        assertThat(out.subList(0, 3)).as("the creation: each member told once").containsExactly(
+                system("alice", "o1", SystemEvent.member(SystemEvent.CREATED, "alice", "alice")),
+                system("bob", "o2", SystemEvent.member(SystemEvent.CREATED, "alice", "bob")),
+                delivery("bob", beforeCarol));
+        assertThat(out.subList(3, 6)).as("everyone, the new member too").containsExactlyInAnyOrder(
+                system("alice", "o3", added), system("bob", "o3", added), system("carol", "o3", added));
+        assertThat(out.subList(6, 8)).containsExactlyInAnyOrder(delivery("alice", afterCarol), delivery("carol", afterCarol));
+        assertThat(out.subList(8, 11)).containsExactlyInAnyOrder(
+                system("alice", "o4", promoted), system("bob", "o4", promoted), system("carol", "o4", promoted));
+        assertThat(out.subList(11, 14)).as("the removed member too").containsExactlyInAnyOrder(
+                system("alice", "o5", removed), system("bob", "o5", removed), system("carol", "o5", removed));
+        assertThat(out.subList(14, 16)).containsExactlyInAnyOrder(system("bob", "o6", leaving), system("alice", "o6", leaving));
+        assertThat(out).hasSize(16);
+    }
+
+    @Test
+    void aChangeReadAgainOrFromTheSnapshotOrOfNoOneIsNoNews() throws Exception {
+        apply(joined("alice", "admin", "alice", SystemEvent.CREATED, "o1"));
+        drainOutput();
+        apply(joined("alice", "admin", "alice", SystemEvent.CREATED, "o1"));
+        apply(joined("bob", "member", null, null, "o2"));
+        apply(joined("bob", "member", "alice", SystemEvent.MEMBER_ADDED, "o3"));
+        apply(left("zed", "alice", SystemEvent.MEMBER_REMOVED, "o4"));
+        assertThat(drainOutput()).isEmpty();
+        assertThat(SystemMessages.id("o1", SystemEvent.member(SystemEvent.CREATED, "alice", "alice")))
+                .as("the same change, the same id: the router keeps one")
+                .isEqualTo(SystemMessages.id("o1", SystemEvent.member(SystemEvent.CREATED, "x", "alice")))
+                .isNotEqualTo(SystemMessages.id("o1", SystemEvent.member(SystemEvent.CREATED, "alice", "bob")))
+                .matches("sys:[0-9a-f]{32}");
+    }
+
+    @Test
+    void aChangeOlderThanTheAgeLimitIsAppliedWithoutAWord() throws Exception {
+        harness.setProcessingTime(1_000L + SYSTEM_MAX_AGE.toMillis() + 1);
+        apply(joined("alice", "admin", "alice", SystemEvent.CREATED, "o1"));
+        apply(joined("bob", "member", "alice", SystemEvent.MEMBER_ADDED, "o2"));
+        var m = msg("g1", "alice", "a-1");
+        send(m);
+        assertThat(drainOutput()).containsExactly(delivery("bob", m));
+    }
+
+    @Test
+    void groupInfoChangesReachEveryMemberAndADeletionEachMemberOnce() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        SystemEvent renamed = new SystemEvent(SystemEvent.RENAMED, "bob", null, "Weekend", null, null);
+        apply(new GroupChange.Updated("g1", 1_000L, renamed, "o1"));
+        assertThat(drainOutput()).containsExactlyInAnyOrder(system("alice", "o1", renamed), system("bob", "o1", renamed));
+
+        apply(left("alice", "bob", SystemEvent.GROUP_DELETED, "o2"));
+        apply(left("bob", "bob", SystemEvent.GROUP_DELETED, "o3"));
+        assertThat(drainOutput()).containsExactly(
+                system("alice", "o2", SystemEvent.member(SystemEvent.GROUP_DELETED, "bob", "alice")),
+                system("bob", "o3", SystemEvent.member(SystemEvent.GROUP_DELETED, "bob", "bob")));
+        harness.setProcessingTime(MAX_HOLD.toMillis());
+        assertThat(harness.numKeyedStateEntries()).as("a deleted group leaves nothing").isZero();
+    }
+
+    @Test
+    void systemMessagesOfRealChangeEventsNameWhoDidIt() throws Exception {
+        changeEvent(ChangeEventDeserializerTest.event("c", null,
+                ChangeEventDeserializerTest.row("g1", "alice", "admin", "alice", "created"), 1_000L, "binlog.000001", 10, 0));
+        changeEvent(ChangeEventDeserializerTest.event("c", null,
+                ChangeEventDeserializerTest.row("g1", "bob", "member", "alice", "member_added"), 1_000L, "binlog.000001", 20, 0));
+        drainOutput();
+        changeEvent(ChangeEventDeserializerTest.event("u",
+                ChangeEventDeserializerTest.row("g1", "bob", "member", "alice", "member_added"),
+                ChangeEventDeserializerTest.row("g1", "bob", "member", "alice", "member_removed"), 1_000L, "binlog.000001", 30, 0));
+        changeEvent(ChangeEventDeserializerTest.event("d",
+                ChangeEventDeserializerTest.row("g1", "bob", "member", "alice", "member_removed"), null, 1_000L, "binlog.000001", 30, 1));
+        SystemEvent removed = SystemEvent.member(SystemEvent.MEMBER_REMOVED, "alice", "bob");
+        assertThat(drainOutput()).containsExactlyInAnyOrder(
+                system("alice", "binlog.000001:30:1", removed), system("bob", "binlog.000001:30:1", removed));
+    }
+
+    // ---- typing ---------------------------------------------------------------------------------
+
+    @Test
+    void typingGoesToTheOtherMembersAtMostOncePerIntervalAndNeverFromStrangers() throws Exception {
+        join("g1", "alice");
+        join("g1", "bob");
+        join("g1", "carol");
+        harness.processElement1(new GroupEvent.Typing("g1", "alice", 10_000L), 0);
+        harness.processElement1(new GroupEvent.Typing("g1", "alice", 11_000L), 0);
+        harness.processElement1(new GroupEvent.Typing("g1", "mallory", 11_000L), 0);
+        harness.processElement1(new GroupEvent.Typing("g1", "alice", 10_000L + TYPING_INTERVAL.toMillis()), 0);
+
+        Address g1 = Address.group("g1");
+        assertThat(drainOutput()).containsExactlyInAnyOrder(
+                new UserEvent.Typing("bob", "alice", g1, 10_000L), new UserEvent.Typing("carol", "alice", g1, 10_000L),
+                new UserEvent.Typing("bob", "alice", g1, 12_000L), new UserEvent.Typing("carol", "alice", g1, 12_000L));
+        assertThat(harness.numProcessingTimeTimers()).as("typing is never held").isZero();
+
+        leave("g1", "alice");
+        harness.processElement1(new GroupEvent.Typing("g1", "alice", 20_000L), 0);
+        assertThat(drainOutput()).isEmpty();
     }
 }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 /** The job's Kafka formats: what the edge writes to chat.group-events in, what the router reads out. */
 class KafkaFormatsTest {
 
-    List<GroupEvent.Message> read(byte[] value) {
-        GroupMessageDeserializer d = new GroupMessageDeserializer();
+    List<GroupEvent> read(byte[] value) {
+        GroupEventDeserializer d = new GroupEventDeserializer();
         d.open(new DeserializationSchema.InitializationContext() {
             @Override
             public MetricGroup getMetricGroup() {
@@ -37,11 +37,11 @@ class KafkaFormatsTest {
                 return SimpleUserCodeClassLoader.create(getClass().getClassLoader());
             }
         });
-        List<GroupEvent.Message> out = new ArrayList<>();
+        List<GroupEvent> out = new ArrayList<>();
         d.deserialize(new ConsumerRecord<>("chat.group-events", 0, 0L, "g1".getBytes(StandardCharsets.UTF_8), value),
                 new Collector<>() {
                     @Override
-                    public void collect(GroupEvent.Message record) {
+                    public void collect(GroupEvent record) {
                         out.add(record);
                     }
 
@@ -56,6 +56,21 @@ class KafkaFormatsTest {
     void readsGroupMessagesAsTheEdgeWritesThem() {
         var m = new GroupEvent.Message("g1", "alice", "c-1", 5L, "hi", new Media("sha", "image/png", 3, null, null));
         assertThat(read(Json.bytes(m))).containsExactly(m);
+    }
+
+    @Test
+    void readsTypingAsTheEdgeWritesIt() {
+        var t = new GroupEvent.Typing("g1", "alice", 7L);
+        assertThat(read(Json.bytes(t))).containsExactly(t);
+    }
+
+    @Test
+    void skipsEventsWhoseIdsWouldMakeInvalidUserEvents() {
+        assertThat(read(Json.bytes(new GroupEvent.Message("g1", "not a user", "c-1", 5L, "hi", null)))).isEmpty();
+        assertThat(read(Json.bytes(new GroupEvent.Message("g1", "alice", "bad id!", 5L, "hi", null)))).isEmpty();
+        assertThat(read(Json.bytes(new GroupEvent.Message("bad group!", "alice", "c-1", 5L, "hi", null)))).isEmpty();
+        assertThat(read(Json.bytes(new GroupEvent.Message("g1", "alice", "c-1", 5L, null, null)))).as("no content").isEmpty();
+        assertThat(read(Json.bytes(new GroupEvent.Typing("g1", null, 5L)))).isEmpty();
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.pipechat.protocol.Address;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Media;
 import io.pipechat.protocol.ReceiptStatus;
+import io.pipechat.protocol.SystemEvent;
 
 /**
  * A record of {@code chat.user-events}, keyed by {@link #user()}: every event that changes one
@@ -41,26 +42,38 @@ public sealed interface UserEvent {
     /**
      * A message for {@code user} from {@code from}, with the sender's client message id. {@code to}
      * is {@code {"user": user}} for a direct message or the group it was sent to. {@code ts} is the
-     * time the edge accepted it.
+     * time the edge accepted it. {@code system} (with neither body nor media) makes it a system
+     * message of group {@code to}: a change of the group, by {@code from}, written by the group job.
      *
-     * <p>With {@code user == from} it is the sender's own copy, for the sender's other devices:
-     * {@code to} is then the original recipient and {@code device} the device that sent it, which
-     * does not get the copy. {@code device} is null on messages for others.
+     * <p>With a {@code device} it is the sender's own copy ({@code user == from}), for the sender's
+     * other devices: {@code to} is then the original recipient and {@code device} the device that
+     * sent it, which does not get the copy. {@code device} is null on every other message (also on
+     * a system message whose author is the user it is for).
      */
     record Message(String user, String from, String id, Address to, long ts, String body, Media media,
-                   String device) implements UserEvent {
+                   String device, SystemEvent system) implements UserEvent {
         public Message(String user, String from, String id, Address to, long ts, String body, Media media) {
-            this(user, from, id, to, ts, body, media, null);
+            this(user, from, id, to, ts, body, media, null, null);
+        }
+
+        public Message(String user, String from, String id, Address to, long ts, String body, Media media,
+                       String device) {
+            this(user, from, id, to, ts, body, media, device, null);
         }
 
         /** The copy of this message for its sender's other devices; {@code device} sent it. */
         public Message ownCopy(String device) {
-            return new Message(from, from, id, to, ts, body, media, device);
+            return new Message(from, from, id, to, ts, body, media, device, null);
         }
 
         @com.fasterxml.jackson.annotation.JsonIgnore
         public boolean isOwnCopy() {
-            return user.equals(from);
+            return device != null && user.equals(from);
+        }
+
+        /** The system message of {@code event} in {@code group} for {@code user}, by {@code from}. */
+        public static Message system(String user, String from, String id, String group, long ts, SystemEvent event) {
+            return new Message(user, from, id, Address.group(group), ts, null, null, null, event);
         }
     }
 

@@ -149,8 +149,8 @@ public final class FrameCodec {
         return Ids.isGroupId(group) ? Address.group(group) : "bad group id: 1-64 characters of [A-Za-z0-9._-]";
     }
 
-    /** A {@link Media}, or a String saying what is wrong. */
-    private static Object media(JsonNode m) {
+    /** A {@link Media}, or a String saying what is wrong (also how the group API reads a group's icon). */
+    public static Object media(JsonNode m) {
         if (!m.isObject()) {
             return "media must be an object";
         }

@@ -8,6 +8,7 @@ import io.pipechat.protocol.DeviceInfo;
 import io.pipechat.protocol.ErrorCode;
 import io.pipechat.protocol.Media;
 import io.pipechat.protocol.ReceiptStatus;
+import io.pipechat.protocol.SystemEvent;
 import java.util.List;
 
 /** A frame from an edge to a client (PROTOCOL.md, "Server to client"). */
@@ -32,9 +33,15 @@ public sealed interface ServerFrame {
     record Sent(String id, long ts) implements ServerFrame {
     }
 
-    /** A message for this user; {@code seq} is this user's mailbox sequence number. */
-    record Msg(long seq, String id, String from, Address to, long ts, String body, Media media)
+    /**
+     * A message for this user; {@code seq} is this user's mailbox sequence number. With
+     * {@code system} (an extension) it is a system message: a change of the group {@code to}.
+     */
+    record Msg(long seq, String id, String from, Address to, long ts, String body, Media media, SystemEvent system)
             implements ServerFrame {
+        public Msg(long seq, String id, String from, Address to, long ts, String body, Media media) {
+            this(seq, id, from, to, ts, body, media, null);
+        }
     }
 
     /**

@@ -8,7 +8,8 @@ package io.pipechat.router.state;
  * @param kind   what it holds
  * @param origin the device it came from ({@link EntryKind#OWN_MESSAGE}, {@link EntryKind#READ}),
  *               which neither receives it nor holds it in the mailbox; null otherwise
- * @param from   sender of a {@link EntryKind#MESSAGE} (the receipt goes to them); null otherwise
+ * @param from   sender of a {@link EntryKind#MESSAGE} (the receipt goes to them); null otherwise, and
+ *               for a system message (it gets no receipt)
  * @param id     its client message id (for the receipt); null for other kinds
  * @param group  the group a {@link EntryKind#MESSAGE} came through, or null
  */

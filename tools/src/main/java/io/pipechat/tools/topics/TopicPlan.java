@@ -26,6 +26,8 @@ import org.apache.kafka.common.config.TopicConfig;
  *   <tr><td>chat.push</td><td>delete</td><td>24 h</td><td>a push older than its Web Push TTL is useless</td></tr>
  *   <tr><td>cdc.chat.group_members</td><td>compact</td><td>-</td>
  *       <td>newest row per primary key: Flink can rebuild membership from the start of the topic</td></tr>
+ *   <tr><td>cdc.chat.chat_groups</td><td>compact (from {@code Topics})</td><td>-</td>
+ *       <td>newest row per group: name, description, icon</td></tr>
  * </table>
  * Every topic gets {@code min.insync.replicas} ({@code minIsr}; producers use {@code acks=all}, so a
  * write survives the loss of {@code replication - minIsr} brokers) and

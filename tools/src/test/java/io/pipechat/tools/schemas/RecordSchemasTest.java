@@ -15,6 +15,7 @@ import io.pipechat.protocol.Json;
 import io.pipechat.protocol.Media;
 import io.pipechat.protocol.ReceiptStatus;
 import io.pipechat.protocol.DeviceInfo;
+import io.pipechat.protocol.SystemEvent;
 import io.pipechat.protocol.events.Delivery;
 import io.pipechat.protocol.events.DeliveryCodec;
 import io.pipechat.protocol.events.EdgeHeartbeat;
@@ -82,6 +83,8 @@ class RecordSchemasTest {
             new ServerFrame.Sent("m1", 11),
             new ServerFrame.Msg(1, "m1", "alice", Address.user("bob"), 12, "hi", null),
             new ServerFrame.Msg(2, "m2", "alice", Address.group("g1"), 13, null, MEDIA),
+            new ServerFrame.Msg(3, "sys:1", "alice", Address.group("g1"), 13, null, null,
+                    SystemEvent.member(SystemEvent.MEMBER_ADDED, "alice", "bob")),
             new ServerFrame.Receipt(3, "m1", "bob", ReceiptStatus.READ, 14, "g1"),
             new ServerFrame.Typing("alice", Address.group("g1")),
             new ServerFrame.Pong(15L),
@@ -98,7 +101,14 @@ class RecordSchemasTest {
 
     @Test
     void groupEventsEdgesAndPushValidate() {
-        assertEveryPermittedTypeSampled(GroupEvent.class, List.of(new GroupEvent.Message("g1", "alice", "m1", 5, "hi", null)));
+        assertEveryPermittedTypeSampled(GroupEvent.class, List.of(new GroupEvent.Message("g1", "alice", "m1", 5, "hi", null),
+                new GroupEvent.Typing("g1", "alice", 5)));
+        assertValid(GROUP_EVENTS, Json.write(new GroupEvent.Typing("g1", "alice", 5)));
+        assertValid(USER_EVENTS, Json.write(UserEvent.Message.system("bob", "alice", "sys:2", "g1", 5,
+                new SystemEvent(SystemEvent.RENAMED, "alice", null, "Weekend", null, null))));
+        assertInvalid(USER_EVENTS, Json.write(UserEvent.Message.system("bob", "alice", "sys:3", "g1", 5,
+                new SystemEvent(SystemEvent.ICON_CHANGED, "alice", null, null, null, MEDIA))),
+                o -> ((ObjectNode) o.get("system")).remove("event"));
         assertValid(GROUP_EVENTS, Json.write(new GroupEvent.Message("g1", "alice", "m1", 5, "hi", null)));
         assertValid(GROUP_EVENTS, Json.write(new GroupEvent.Message("g1", "alice", "m2", 6, null, MEDIA)));
         assertValid(EDGES, Json.write(new EdgeHeartbeat(3, 1_700_000_000_000L, 42, true)));
