@@ -255,6 +255,22 @@ class DeviceRulesTest extends RouterDriverTest {
     }
 
     @Test
+    void shouldStoreASystemMessageInAFullMailboxAndSendItsAuthorNoReceipt() {
+        for (int i = 0; i < MAX_MAILBOX; i++) {
+            send("alice", "bob", "m" + i, "x");
+        }
+        receipts.readKeyValuesToList();
+        long sys = pipe("bob", UserEvent.Message.system("bob", "carol", "sys:1", "g1", now,
+                io.pipechat.protocol.SystemEvent.member(io.pipechat.protocol.SystemEvent.MEMBER_ADDED, "carol", "bob"))) + 1;
+
+        assertThat(mailbox("bob")).hasSize(MAX_MAILBOX + 1);
+        assertThat(receipts.isEmpty()).as("not refused").isTrue();
+        ack("bob", "phone", sys);
+        assertThat(receipts.readKeyValuesToList()).extracting(kv -> kv.key).as("receipts to alice only")
+                .hasSize(MAX_MAILBOX).containsOnly("alice");
+    }
+
+    @Test
     void shouldAckAMailboxBiggerThanItsIndexByScanning() {
         int n = UserState.INDEX_LIMIT + 8;
         List<Long> seqs = LongStream.range(0, n).mapToObj(i -> send("alice", "bob", "m" + i, "x")).toList();
