@@ -98,6 +98,15 @@ public final class JavaProcesses implements AutoCloseable {
      */
     public Child start(String name, String mainClass, Map<String, String> properties, List<String> jvmFlags,
                        String... args) {
+        return start(name, classpath, mainClass, properties, jvmFlags, args);
+    }
+
+    /**
+     * Starts {@code mainClass} in a new JVM on {@code classpath} instead of the owner's: for engines
+     * whose jars must not meet ours (Flink's RocksDB and Kafka Streams' share class names).
+     */
+    public Child start(String name, String classpath, String mainClass, Map<String, String> properties,
+                       List<String> jvmFlags, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(DEFAULT_JVM_FLAGS);
