@@ -58,6 +58,19 @@ public final class JavaProcesses implements AutoCloseable {
             }
         }
 
+        /** SIGTERM (a clean stop), then SIGKILL if it is still running after {@link #GRACE}; reaps it. */
+        public void stop() {
+            process.destroy();
+            try {
+                if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                    kill();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                kill();
+            }
+        }
+
         /** The last {@code lines} lines of the child's log, for failure messages. */
         public String tail(int lines) {
             try {
