@@ -35,12 +35,21 @@ final class LoadUser {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final Duration SENT_TIMEOUT = Duration.ofSeconds(10);
 
-    /** A message this user sent and got {@code sent} for. */
+    /** Prefix of a group id in {@link #sendAll}'s recipients: {@code "#g1"} is group g1. */
+    static final String GROUP = "#";
+
+    /** A message this user sent and got {@code sent} for; {@code to} a user, or {@code #<group>}. */
     record Sent(String id, String to, int index, long firstSendNanos, long sentNanos) {
+        boolean toGroup() {
+            return to.startsWith(GROUP);
+        }
     }
 
-    /** A unique (by seq) frame of this user's mailbox. */
-    record Delivered(long seq, String type, String from, String id, long atNanos) {
+    /**
+     * A unique (by seq) frame of this user's mailbox; {@code conversation} is the sender for a direct
+     * message, {@code #<group>} for a group message.
+     */
+    record Delivered(long seq, String type, String from, String id, String conversation, long atNanos) {
     }
 
     final String name;
@@ -70,14 +79,21 @@ final class LoadUser {
         this.token = token;
     }
 
-    /** Sends {@code count} messages to {@code recipients(k)}, one at a time, pacing {@code gap} apart. */
+    /**
+     * Sends {@code count} messages to {@code recipients(k)} (a user, or {@code #<group>}), one at a
+     * time, pacing {@code gap} apart.
+     */
     void sendAll(int count, java.util.function.IntFunction<String> recipients, Duration gap, AtomicInteger progress)
             throws InterruptedException {
         for (int k = 0; k < count; k++) {
             String to = recipients.apply(k);
             String id = name + "-" + k;
             ObjectNode f = Json.MAPPER.createObjectNode().put("type", "send").put("id", id).put("body", "m" + k);
-            f.putObject("to").put("user", to);
+            if (to.startsWith(GROUP)) {
+                f.putObject("to").put("group", to.substring(GROUP.length()));
+            } else {
+                f.putObject("to").put("user", to);
+            }
             String frame = f.toString();
             long first = System.nanoTime();
             for (int attempt = 0; ; attempt++) {
@@ -180,7 +196,9 @@ final class LoadUser {
             case "msg", "receipt" -> {
                 long seq = f.path("seq").asLong();
                 String from = type.equals("msg") ? f.path("from").asText() : f.path("by").asText();
-                Delivered d = new Delivered(seq, type, from, f.path("id").asText(), System.nanoTime());
+                String group = f.path("to").path("group").asText("");
+                Delivered d = new Delivered(seq, type, from, f.path("id").asText(),
+                        group.isEmpty() ? from : GROUP + group, System.nanoTime());
                 if (delivered.putIfAbsent(seq, d) != null) {
                     duplicates.incrementAndGet();
                 }

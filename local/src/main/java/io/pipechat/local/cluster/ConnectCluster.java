@@ -54,6 +54,14 @@ public final class ConnectCluster {
      */
     public static ConnectCluster start(JavaProcesses processes, Path dir, String classpath, String bootstrapServers,
                                        int n, int replication) throws IOException {
+        ConnectCluster cluster = launch(processes, dir, classpath, bootstrapServers, n, replication);
+        cluster.awaitReady(Duration.ofSeconds(120));
+        return cluster;
+    }
+
+    /** Starts the workers and returns at once; {@link #awaitReady} waits for them. */
+    public static ConnectCluster launch(JavaProcesses processes, Path dir, String classpath, String bootstrapServers,
+                                        int n, int replication) throws IOException {
         Files.createDirectories(dir);
         try (InputStream in = ConnectCluster.class.getResourceAsStream("engine-logback.xml")) {
             Files.copy(in, dir.resolve("logback.xml"), StandardCopyOption.REPLACE_EXISTING);
@@ -76,10 +84,14 @@ public final class ConnectCluster {
             cluster.workers.add(null);
             cluster.startWorker(i);
         }
-        for (int i = 1; i <= n; i++) {
-            cluster.awaitReachable(i, Duration.ofSeconds(120));
-        }
         return cluster;
+    }
+
+    /** Waits until every worker answers its REST API. */
+    public void awaitReady(Duration timeout) {
+        for (int i = 1; i <= size(); i++) {
+            awaitReachable(i, timeout);
+        }
     }
 
     static Map<String, String> workerConfig(String bootstrapServers, int restPort, int replication) {

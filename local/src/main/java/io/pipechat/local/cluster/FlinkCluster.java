@@ -95,6 +95,13 @@ public final class FlinkCluster {
      * @param slots task slots of the TaskManager
      */
     public static FlinkCluster start(JavaProcesses processes, Path dir, String classpath, int slots) throws IOException {
+        FlinkCluster cluster = launch(processes, dir, classpath, slots);
+        cluster.awaitReady(Duration.ofSeconds(120));
+        return cluster;
+    }
+
+    /** Starts both processes and returns at once; {@link #awaitReady} waits for them. */
+    public static FlinkCluster launch(JavaProcesses processes, Path dir, String classpath, int slots) throws IOException {
         Path conf = dir.resolve("conf");
         Path file = conf.resolve("config.yaml");
         if (!Files.exists(file)) {
@@ -107,8 +114,12 @@ public final class FlinkCluster {
         FlinkCluster cluster = new FlinkCluster(processes, dir, classpath, read(file));
         cluster.startJobManager();
         cluster.startTaskManager();
-        cluster.rest().awaitTaskManagers(1, Duration.ofSeconds(120), cluster::checkAlive);
         return cluster;
+    }
+
+    /** Waits until the JobManager answers and the TaskManager has registered with it. */
+    public void awaitReady(Duration timeout) {
+        rest().awaitTaskManagers(1, timeout, this::checkAlive);
     }
 
     /** The settings of a new cluster: ports free now, then fixed for good in {@code config.yaml}. */
