@@ -12,6 +12,8 @@ import io.pipechat.cdc.TopicReader;
 import io.pipechat.local.cluster.ConnectCluster;
 import io.pipechat.local.cluster.FlinkCluster;
 import io.pipechat.local.cluster.FlinkJobSupervisor;
+import io.pipechat.local.cluster.FlinkRest;
+import io.pipechat.groups.GroupsJob;
 import io.pipechat.local.cluster.JavaProcesses;
 import io.pipechat.local.cluster.KafkaCluster;
 import io.pipechat.local.cluster.ProcessCluster;
@@ -139,7 +141,10 @@ class ClusterFailureIT {
 
             acks.scheduleWithFixedDelay(() -> users.forEach(LoadUser::ackAndKeepConnected), 300, 300, TimeUnit.MILLISECONDS);
             AtomicInteger progress = new AtomicInteger();
-            int total = USERS * MESSAGES;
+            int planned = USERS * MESSAGES;
+            // The load goes on until the last disruption has recovered (each waits for the one before).
+            java.util.concurrent.atomic.AtomicBoolean chaosDone = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<String> chaosError = new java.util.concurrent.atomic.AtomicReference<>();
             List<Future<?>> senders = new ArrayList<>();
             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
             long loadStart = System.nanoTime();
@@ -149,8 +154,8 @@ class ClusterFailureIT {
                 String myGroup = LoadUser.GROUP + groupIds.get(u % groups);
                 // Every third message to the user's group, the others to every other user in turn.
                 senders.add(pool.submit(() -> {
-                    user.sendAll(MESSAGES, k -> k % 3 == 2 ? myGroup : users.get((me + 1 + k % (USERS - 1)) % USERS).name,
-                            GAP, progress);
+                    user.sendAll(MESSAGES, () -> !chaosDone.get(),
+                            k -> k % 3 == 2 ? myGroup : users.get((me + 1 + k % (USERS - 1)) % USERS).name, GAP, progress);
                     return null;
                 }));
             }
@@ -169,32 +174,55 @@ class ClusterFailureIT {
             Map<String, Long> disruptedAt = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
             Map<String, Long> cdcProbes = new java.util.concurrent.ConcurrentHashMap<>();
             AtomicLong connectFailover = new AtomicLong();
+            Map<String, Long> flinkRecovery = new java.util.concurrent.ConcurrentHashMap<>();
             AtomicLong databaseRestart = new AtomicLong();
+            Recovery recovery = new Recovery(users, members, disruptedAt);
             Thread chaos = Thread.ofVirtual().start(() -> {
                 try {
-                    at(progress, total * 10 / 100, "kill -9 broker-" + brokerVictim, disruptedAt, () -> kafka.broker(brokerVictim).kill());
-                    at(progress, total * 22 / 100, "kill -9 edge-0", disruptedAt, edge0::kill);
-                    at(progress, total * 34 / 100, "kill -9 router-1", disruptedAt, router1::kill);
-                    at(progress, total * 46 / 100, "kill -9 flink-taskmanager", disruptedAt,
-                            () -> cluster.flink().taskManager().kill());
-                    at(progress, total * 58 / 100, "kill -9 flink-jobmanager", disruptedAt,
-                            () -> cluster.flink().jobManager().kill());
-                    at(progress, total * 70 / 100, "kill -9 connect-" + connectVictim, disruptedAt, () -> {
-                        connect.worker(connectVictim).kill();
+                    at(progress, planned * 10 / 100, "kill -9 broker-" + brokerVictim, recovery, () -> kafka.broker(brokerVictim).kill());
+                    at(progress, planned * 22 / 100, "kill -9 edge-0", recovery, edge0::kill);
+                    at(progress, planned * 34 / 100, "kill -9 router-1", recovery, router1::kill);
+                    FlinkRest flinkRest = cluster.flink().rest();
+                    at(progress, planned * 46 / 100, "kill -9 flink-taskmanager", recovery, () -> {
+                        List<String> before = flinkRest.taskManagerIds();
                         long killed = System.nanoTime();
-                        Thread.ofVirtual().start(() -> {
-                            connectFailover.set(awaitConnectorOn(cluster, 3 - connectVictim) - killed);
-                            cdcProbes.put("kill -9 connect-" + connectVictim, cdcProbe(cluster, base1, "connect", killed));
+                        cluster.flink().taskManager().kill();
+                        // Ready when the JobManager has let the dead TaskManager go and every task runs on the new one.
+                        awaitFlink("the job on the new TaskManager", () -> {
+                            List<String> now = flinkRest.taskManagerIds();
+                            return now.size() == 1 && !before.contains(now.getFirst())
+                                    && flinkRest.allTasksRunning(cluster.flinkSupervisor().currentJob());
                         });
+                        flinkRecovery.put("kill -9 flink-taskmanager", System.nanoTime() - killed);
                     });
-                    at(progress, total * 82 / 100, "database restart", disruptedAt, () -> {
+                    at(progress, planned * 58 / 100, "kill -9 flink-jobmanager", recovery, () -> {
+                        String job = cluster.flinkSupervisor().currentJob();
+                        long killed = System.nanoTime();
+                        cluster.flink().jobManager().kill();
+                        awaitFlink("the job resubmitted to the new JobManager", () -> flinkRest.activeJob(GroupsJob.NAME)
+                                .filter(j -> !j.id().equals(job)).map(j -> flinkRest.allTasksRunning(j.id())).orElse(false));
+                        flinkRecovery.put("kill -9 flink-jobmanager", System.nanoTime() - killed);
+                    });
+                    at(progress, planned * 70 / 100, "kill -9 connect-" + connectVictim, recovery, () -> {
+                        long killed = System.nanoTime();
+                        connect.worker(connectVictim).kill();
+                        connectFailover.set(awaitConnectorOn(cluster, 3 - connectVictim) - killed);
+                        cdcProbes.put("kill -9 connect-" + connectVictim, cdcProbe(cluster, base1, "connect", killed));
+                    });
+                    at(progress, planned * 82 / 100, "database restart", recovery, () -> {
                         long start = System.nanoTime();
                         cluster.restartDatabase();
                         databaseRestart.set(System.nanoTime() - start);
                         cdcProbes.put("database restart", cdcProbe(cluster, base1, "db", start));
                     });
+                    recovery.awaitLast();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                    LOG.error("chaos stopped", e);
+                    chaosError.set(e.toString());
+                } finally {
+                    chaosDone.set(true);
                 }
             });
 
@@ -221,14 +249,16 @@ class ClusterFailureIT {
                     Thread.currentThread().interrupt();
                 }
             });
-            long sendBudgetMinutes = 4 + (long) total * GAP.toMillis() / USERS / 60_000;
+            long sendBudgetMinutes = 12 + (long) planned * GAP.toMillis() / USERS / 60_000;
             for (Future<?> f : senders) {
                 f.get(sendBudgetMinutes, TimeUnit.MINUTES);
             }
+            int total = progress.get();
             pool.shutdown();
             long loadEnd = System.nanoTime();
             LOG.info("all {} messages confirmed with sent after {} ms", total, ms(loadEnd - loadStart));
-            chaos.join(Duration.ofMinutes(3));
+            chaos.join(Duration.ofMinutes(1));
+            assertThat(chaosError.get()).as("a disruption the cluster did not recover from").isNull();
 
             // Every sent message must reach its recipients (the survivors take over the killed processes' work).
             Map<String, LoadUser> byName = new HashMap<>();
@@ -312,11 +342,13 @@ class ClusterFailureIT {
             figures.append(String.format("router-1 killed: router-2 owned all %d tasks (consumer group) after %d ms%n",
                     PARTITIONS, ms(takeover.get())));
             for (FlinkJobSupervisor.Event e : cluster.flinkSupervisor().events()) {
-                Long since = disruptedAt.entrySet().stream().filter(d -> d.getValue() <= e.nanos()).map(Map.Entry::getValue)
-                        .reduce((a, b) -> b).orElse(t0);
-                figures.append(String.format("flink supervisor, %d ms after the disruption before it: %s%n",
-                        ms(e.nanos() - since), e.what()));
+                var before = disruptedAt.entrySet().stream().filter(d -> d.getValue() <= e.nanos()).reduce((a, b) -> b);
+                figures.append(before.map(d -> String.format("flink supervisor, %d ms after %s: %s%n",
+                        ms(e.nanos() - d.getValue()), d.getKey(), e.what()))
+                        .orElse(String.format("flink supervisor, at start: %s%n", e.what())));
             }
+            flinkRecovery.forEach((what, nanos) -> figures.append(String.format(
+                    "%s: every task of the job running again (Flink REST) %d ms after it%n", what, ms(nanos))));
             figures.append(String.format("connect-%d killed: the CDC task ran on connect-%d after %d ms%n", connectVictim,
                     3 - connectVictim, ms(connectFailover.get())));
             figures.append(String.format("database restart (clean stop, start): %d ms%n", ms(databaseRestart.get())));
@@ -373,6 +405,11 @@ class ClusterFailureIT {
         return System.nanoTime() - since;
     }
 
+    /** Waits (up to 3 minutes) until {@code ready} holds; REST errors while Flink restarts count as not yet. */
+    private static void awaitFlink(String what, java.util.concurrent.Callable<Boolean> ready) {
+        await(what).atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(ready);
+    }
+
     /** The Connect worker (1 or 2) that runs the CDC connector's task. */
     private static int connectWorkerOfTask(ProcessCluster cluster) {
         ConnectClient.Status status = cluster.connect().client().status(io.pipechat.cdc.CdcConfig.defaults().name());
@@ -419,15 +456,92 @@ class ClusterFailureIT {
         throw new AssertionError("group message " + id + " not delivered within 2 minutes");
     }
 
-    /** A disruption (a kill, a restart), on the chaos thread, once {@code threshold} messages have got {@code sent}. */
-    private static void at(AtomicInteger progress, int threshold, String name, Map<String, Long> disruptedAt,
+    /**
+     * A disruption (a kill, a restart), on the chaos thread, once {@code threshold} messages have got
+     * {@code sent} and the cluster has recovered from the disruption before (so that each recovery
+     * time is its own). {@code disruption} returns once the disrupted part is back by its own measure.
+     */
+    private static void at(AtomicInteger progress, int threshold, String name, Recovery recovery,
                            Runnable disruption) throws InterruptedException {
+        recovery.awaitLast();
         while (progress.get() < threshold) {
             Thread.sleep(20);
         }
-        disruptedAt.put(name, System.nanoTime());
+        recovery.disrupted(name);
         LOG.info("{} after {} messages", name, progress.get());
         disruption.run();
+        recovery.ready();
+    }
+
+    /**
+     * The disruptions so far and whether the cluster has recovered from the last one: every user received a
+     * direct message first sent after it was over and every group got such a message through to all its
+     * other members.
+     */
+    private static final class Recovery {
+        private static final Duration LIMIT = Duration.ofMinutes(3);
+        private final List<LoadUser> users;
+        private final Map<String, List<String>> members;
+        private final Map<String, Long> disruptedAt;
+        private volatile long readyAt;
+        private volatile String lastName;
+
+        Recovery(List<LoadUser> users, Map<String, List<String>> members, Map<String, Long> disruptedAt) {
+            this.users = users;
+            this.members = members;
+            this.disruptedAt = disruptedAt;
+        }
+
+        void disrupted(String name) {
+            lastName = name;
+            disruptedAt.put(name, System.nanoTime());
+        }
+
+        /** The disruption's own wait (a process back, a task moved) is over: traffic must flow from now on. */
+        void ready() {
+            readyAt = System.nanoTime();
+        }
+
+        /** Waits until messages sent after the last disruption was over got through; throws after {@link #LIMIT}. */
+        void awaitLast() throws InterruptedException {
+            long at = readyAt;
+            if (at == 0) {
+                return;
+            }
+            long deadline = System.nanoTime() + LIMIT.toNanos();
+            while (!(deliveredAfter(users, at) && groupsThroughAfter(users, members, at))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("no messages through within " + LIMIT + " after " + lastName);
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    /** True once every user received a direct message first sent after {@code at}. */
+    private static boolean deliveredAfter(List<LoadUser> users, long at) {
+        Map<String, Long> firstSent = new HashMap<>();
+        users.forEach(u -> u.sent.stream().filter(s -> !s.toGroup()).forEach(s -> firstSent.put(s.id(), s.firstSendNanos())));
+        return users.stream().allMatch(u -> u.messages().stream().anyMatch(d -> firstSent.getOrDefault(d.id(), 0L) > at));
+    }
+
+    /** True once every group had a message first sent after {@code at} delivered to all its other members. */
+    private static boolean groupsThroughAfter(List<LoadUser> users, Map<String, List<String>> members, long at) {
+        return members.keySet().stream().allMatch(g -> throughAfter(users, members, g, at));
+    }
+
+    private static boolean throughAfter(List<LoadUser> users, Map<String, List<String>> members, String group, long at) {
+        Map<String, LoadUser> byName = new HashMap<>();
+        users.forEach(u -> byName.put(u.name, u));
+        for (LoadUser sender : users) {
+            for (LoadUser.Sent s : sender.sent) {
+                if (s.to().equals(group) && s.firstSendNanos() > at && recipients(s, sender.name, members).stream()
+                        .allMatch(to -> byName.get(to).messages().stream().anyMatch(d -> d.id().equals(s.id())))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** user-events partitions held by each router instance (empty unless the group is stable). */

@@ -85,7 +85,13 @@ final class LoadUser {
      */
     void sendAll(int count, java.util.function.IntFunction<String> recipients, Duration gap, AtomicInteger progress)
             throws InterruptedException {
-        for (int k = 0; k < count; k++) {
+        sendAll(count, () -> false, recipients, gap, progress);
+    }
+
+    /** The same, going on past {@code count} while {@code more} holds. */
+    void sendAll(int count, java.util.function.BooleanSupplier more, java.util.function.IntFunction<String> recipients,
+                 Duration gap, AtomicInteger progress) throws InterruptedException {
+        for (int k = 0; k < count || more.getAsBoolean(); k++) {
             String to = recipients.apply(k);
             String id = name + "-" + k;
             ObjectNode f = Json.MAPPER.createObjectNode().put("type", "send").put("id", id).put("body", "m" + k);

@@ -116,6 +116,11 @@ public final class ConnectCluster {
         c.put("offset.flush.interval.ms", "1000");
         c.put("scheduled.rebalance.max.delay.ms", "5000");
         c.put("plugin.discovery", "service_load");
+        // A dead broker: clients find the new partition leaders within seconds instead of timing out
+        // on the old one for a minute (a task that starts then waits that long for its offsets).
+        c.put("metadata.max.age.ms", "10000");
+        c.put("request.timeout.ms", "10000");
+        c.put("default.api.timeout.ms", "15000");
         return c;
     }
 

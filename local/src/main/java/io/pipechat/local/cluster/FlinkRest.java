@@ -60,6 +60,15 @@ public final class FlinkRest {
         return get("/overview").path("taskmanagers").asInt();
     }
 
+    /** The ids of the TaskManagers registered now ({@code GET /taskmanagers}). */
+    public List<String> taskManagerIds() {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode tm : get("/taskmanagers").path("taskmanagers")) {
+            ids.add(tm.path("id").asText());
+        }
+        return ids;
+    }
+
     /** {@code POST /jars/upload}: returns the jar id for {@link #run}. */
     public String uploadJar(Path jar) {
         String boundary = "pipechat-" + UUID.randomUUID();

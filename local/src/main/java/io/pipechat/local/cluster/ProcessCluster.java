@@ -136,7 +136,6 @@ public final class ProcessCluster implements AutoCloseable {
             cluster.startInfrastructure();
             cluster.startServices();
             cluster.awaitHealthy(Duration.ofSeconds(240));
-            cluster.flink.awaitReady(Duration.ofSeconds(60));
             cluster.deployConnector();
             cluster.flinkSupervisor.awaitRunning(Duration.ofSeconds(180));
             cluster.writeEndpoints();
@@ -229,7 +228,9 @@ public final class ProcessCluster implements AutoCloseable {
         CdcConfig config = CdcConfig.from(Map.of("cdc.connector", "mariadb", "cdc.db.host", db.host(),
                 "cdc.db.port", Integer.toString(db.port()), "cdc.db.user", db.user(), "cdc.db.password", db.password(),
                 "cdc.db.database", db.database(), "cdc.kafka.bootstrap-servers", kafka.bootstrapServers(),
-                "cdc.replication-factor", "3"));
+                "cdc.replication-factor", "3",
+                // after a database restart, reconnect to the binlog within seconds (Debezium's default: 60 s)
+                "cdc.debezium.connect.keep.alive.interval.ms", "5000"));
         CdcConnectMain.deploy(config, connect.url(1), Duration.ofSeconds(120));
     }
 
@@ -246,9 +247,11 @@ public final class ProcessCluster implements AutoCloseable {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + timeout.toNanos();
         for (String name : services.keySet()) {
-            Service s = service(name);
             while (true) {
-                if (!s.process().process().isAlive()) {
+                // The Flink processes' supervisor starts them again when they die (a slow start can fail).
+                Service s = service(name);
+                boolean supervised = name.equals(FlinkCluster.JOBMANAGER) || name.equals(FlinkCluster.TASKMANAGER);
+                if (!s.process().process().isAlive() && !supervised) {
                     throw new IllegalStateException(s.name() + " exited:\n" + s.process().tail(40));
                 }
                 if (healthy(http, s.healthUrl())) {
@@ -300,10 +303,12 @@ public final class ProcessCluster implements AutoCloseable {
             b.append(String.format("%-17s pid %-7d %s %s  %s%n", s.name(), s.process().pid(), s.healthUrl(),
                     s.metricsUrl().isEmpty() ? "-" : s.metricsUrl(), s.process().log()));
         }
-        b.append(String.format("Flink REST / web UI     %s (job %s; jar %s)%n", flink.restUrl(), GroupsJob.NAME,
-                flinkSupervisor.jobJar()));
-        b.append(String.format("Kafka Connect REST      %s (connector %s: %s/connectors/%s/status)%n",
-                connect.url(1), CdcConfig.defaults().name(), connect.url(1), CdcConfig.defaults().name()));
+        b.append(String.format("flink-rest              %s  (Flink REST API and web UI; job %s from %s)%n", flink.restUrl(),
+                GroupsJob.NAME, flinkSupervisor.jobJar()));
+        for (int w = 1; w <= connect.size(); w++) {
+            b.append(String.format("connect-rest            %s  (Kafka Connect REST API of connect-%d; connector %s)%n",
+                    connect.url(w), w, CdcConfig.defaults().name()));
+        }
         return b.toString();
     }
 
