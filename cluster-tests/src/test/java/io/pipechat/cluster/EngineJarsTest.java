@@ -22,7 +22,7 @@ class EngineJarsTest {
     @Test
     void flinkClasspathHasFlinksRocksDbOnlyAndNoKafkaStreams() throws IOException {
         List<String> cp = entries(jars.flinkClasspath());
-        assertThat(cp).noneMatch(e -> e.contains("rocksdbjni-")).noneMatch(e -> e.contains("kafka-streams"))
+        assertThat(cp).noneMatch(e -> e.contains("/rocksdbjni-")).noneMatch(e -> e.contains("kafka-streams"))
                 .anyMatch(e -> e.contains("frocksdbjni-")).anyMatch(e -> e.contains("flink-runtime-web-"))
                 .anyMatch(e -> e.contains("flink-statebackend-rocksdb-"));
         long withRocksDb = 0;

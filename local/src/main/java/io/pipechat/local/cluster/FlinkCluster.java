@@ -143,8 +143,6 @@ public final class FlinkCluster {
         c.put("rest.address", "127.0.0.1");
         c.put("rest.bind-address", "127.0.0.1");
         c.put("rest.port", Integer.toString(KraftConfig.freePort()));
-        // A loaded machine starts the RPC system slowly (the default 10 s fails a TaskManager's start).
-        c.put("pekko.startup-timeout", "60 s");
         c.put("heartbeat.interval", "2 s");
         c.put("heartbeat.timeout", "10 s");
         c.put("state.backend.type", "rocksdb");
