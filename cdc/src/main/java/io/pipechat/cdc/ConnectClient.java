@@ -88,11 +88,13 @@ public final class ConnectClient {
     }
 
     /**
-     * Waits until the connector and all its tasks run. Throws at once if a task failed (its trace
-     * in the message), or after {@code timeout}.
+     * Waits until the connector and all its tasks run. A failed task is restarted (every few seconds:
+     * it may have failed on a configuration that was just replaced, e.g. a database that moved); one
+     * still failed at {@code timeout} fails the wait with its trace.
      */
     public Status awaitRunning(String name, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        long nextRestart = 0;
         Status last = null;
         while (System.nanoTime() < deadline) {
             try {
@@ -100,11 +102,9 @@ public final class ConnectClient {
                 if (last.running()) {
                     return last;
                 }
-                for (Task t : last.tasks()) {
-                    if (t.state().equals("FAILED")) {
-                        throw new IllegalStateException("task " + t.id() + " of connector " + name + " failed on "
-                                + t.worker() + ": " + t.trace());
-                    }
+                if (last.tasks().stream().anyMatch(t -> t.state().equals("FAILED")) && System.nanoTime() > nextRestart) {
+                    restartFailed(name);
+                    nextRestart = System.nanoTime() + Duration.ofSeconds(5).toNanos();
                 }
             } catch (UncheckedIOException workerNotUp) {
                 // retry until the deadline
@@ -116,7 +116,16 @@ public final class ConnectClient {
                 throw new IllegalStateException(e);
             }
         }
-        throw new IllegalStateException("connector " + name + " not running within " + timeout + "; last status " + last);
+        String failed = last == null ? "" : last.tasks().stream().filter(t -> t.state().equals("FAILED"))
+                .map(t -> "; task " + t.id() + " failed on " + t.worker() + ": " + t.trace()).findFirst().orElse("");
+        throw new IllegalStateException("connector " + name + " not running within " + timeout + "; last status "
+                + (last == null ? "none" : last.connector()) + failed);
+    }
+
+    /** {@code POST /connectors/<name>/restart?includeTasks=true&onlyFailed=true}. */
+    public void restartFailed(String name) {
+        send(HttpRequest.newBuilder(URI.create(base + "/connectors/" + name + "/restart?includeTasks=true&onlyFailed=true"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
     }
 
     /** {@code DELETE /connectors/<name>} (its offsets stay in the worker's offsets topic). */
