@@ -86,7 +86,7 @@ class ClusterFailureIT {
     private static final String MEMBERSHIP_CHANGES = "flink_taskmanager_job_task_operator_deserializer_group_members_cdc_changes";
 
     @Test
-    @Timeout(value = 15, unit = TimeUnit.MINUTES)
+    @Timeout(value = 90, unit = TimeUnit.MINUTES) // every wait inside is bounded; the CI-sized run takes 6-8 minutes
     void everySentMessageArrivesOnceAndInOrderThroughKillsOfEveryKindOfProcessAndADatabaseRestart() throws Exception {
         Path logs = Path.of("target", "cluster-it", "failure");
         List<LoadUser> users = new ArrayList<>();
@@ -249,7 +249,8 @@ class ClusterFailureIT {
                     Thread.currentThread().interrupt();
                 }
             });
-            long sendBudgetMinutes = 12 + (long) planned * GAP.toMillis() / USERS / 60_000;
+            // The paced time, or 30 messages a second overall (this machine sustains about 50), plus the disruptions.
+            long sendBudgetMinutes = 12 + Math.max((long) planned * GAP.toMillis() / USERS, planned / 30 * 1000L) / 60_000;
             for (Future<?> f : senders) {
                 f.get(sendBudgetMinutes, TimeUnit.MINUTES);
             }
