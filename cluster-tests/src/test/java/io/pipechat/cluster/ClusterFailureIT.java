@@ -96,6 +96,7 @@ class ClusterFailureIT {
                 .withSettings(Map.of("edge.rate.frames-per-second", "1000", "edge.rate.burst", "1000")));
         ChatClient groupSender = null;
         ChatClient groupReader = null;
+        Throwable failure = null;
         try {
             KafkaCluster kafka = cluster.kafka();
             List<String> bases = cluster.edgeUrls();
@@ -305,11 +306,16 @@ class ClusterFailureIT {
                 resends += recipient.resends.get();
                 reconnects += recipient.reconnects.get();
             }
+            Map<String, Map<String, Long>> received = new HashMap<>();
+            users.forEach(u -> received.put(u.name, u.messages().stream()
+                    .collect(java.util.stream.Collectors.groupingBy(LoadUser.Delivered::id, java.util.stream.Collectors.counting()))));
             for (LoadUser sender : users) {
                 for (LoadUser.Sent s : sender.sent) {
                     for (String to : recipients(s, sender.name, members)) {
-                        assertThat(byName.get(to).messages()).as("%s -> %s", s.id(), to)
-                                .filteredOn(d -> d.id().equals(s.id())).hasSize(1);
+                        Long n = received.get(to).get(s.id());
+                        if (n == null || n != 1) {
+                            throw new AssertionError(s.id() + " -> " + to + " received " + n + " times");
+                        }
                     }
                 }
             }
@@ -359,6 +365,9 @@ class ClusterFailureIT {
                     + "disruptions, %d ms in a group made after them%n", groupBefore, groupAfter));
             LOG.info("figures:\n{}", figures);
             Files.writeString(logs.resolve("figures.txt"), figures.toString());
+        } catch (Throwable t) {
+            failure = t;
+            throw t;
         } finally {
             acks.shutdownNow();
             users.forEach(LoadUser::close);
@@ -369,7 +378,11 @@ class ClusterFailureIT {
             }
             cluster.close();
             List<JavaProcesses.Child> left = cluster.survivors();
-            assertThat(left).as("child processes left behind").isEmpty();
+            if (failure == null) {
+                assertThat(left).as("child processes left behind").isEmpty();
+            } else if (!left.isEmpty()) {
+                failure.addSuppressed(new AssertionError("child processes left behind: " + left));
+            }
         }
     }
 
@@ -556,11 +569,14 @@ class ClusterFailureIT {
     }
 
     private static int missing(List<LoadUser> users, Map<String, LoadUser> byName, Map<String, List<String>> members) {
+        Map<String, java.util.Set<String>> ids = new HashMap<>();
+        byName.forEach((name, u) -> ids.put(name, u.delivered.values().stream().map(LoadUser.Delivered::id)
+                .collect(java.util.stream.Collectors.toSet())));
         int missing = 0;
         for (LoadUser sender : users) {
             for (LoadUser.Sent s : sender.sent) {
                 for (String to : recipients(s, sender.name, members)) {
-                    if (byName.get(to).delivered.values().stream().noneMatch(d -> d.id().equals(s.id()))) {
+                    if (!ids.get(to).contains(s.id())) {
                         missing++;
                     }
                 }

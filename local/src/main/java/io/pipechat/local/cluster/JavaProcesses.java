@@ -43,9 +43,22 @@ public final class JavaProcesses implements AutoCloseable {
             return process.pid();
         }
 
-        /** True while {@code /proc/<pid>} exists (a zombie not yet reaped counts as alive). */
+        /**
+         * True until the process has exited and been reaped: the JDK's reaper collects a child's exit
+         * status as soon as it dies, so a {@code /proc/<pid>} after that is another process that got
+         * the pid again (long runs on a busy machine), not this one.
+         */
         public boolean alive() {
-            return Files.exists(Path.of("/proc", Long.toString(pid())));
+            return process.isAlive() || (Files.exists(Path.of("/proc", Long.toString(pid()))) && !exited());
+        }
+
+        private boolean exited() {
+            try {
+                process.exitValue();
+                return true;
+            } catch (IllegalThreadStateException running) {
+                return false;
+            }
         }
 
         /** SIGKILL, then reaps the process (waits up to 10 s for the kernel to report it dead). */
