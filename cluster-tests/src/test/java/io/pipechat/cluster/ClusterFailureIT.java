@@ -330,6 +330,11 @@ class ClusterFailureIT {
 
             // A group made after all of it: MariaDB (restarted) -> CDC (the other worker) -> Flink (restarted) -> router.
             String after = createGroup(base1, "g-alice", "g-bob");
+            // New connections: the first ones sat idle through the load (a long run outlasts the idle timeout).
+            groupSender.abort();
+            groupReader.abort();
+            groupSender = ChatClient.connect(base1, ChatClient.devToken(base1, "g-alice"), "it");
+            groupReader = ChatClient.connect(base1, ChatClient.devToken(base1, "g-bob"), "it");
             long groupAfter = sendToGroupAndAwait(groupSender, groupReader, after, "g-after");
             LOG.info("group message in a group made after the disruptions delivered in {} ms", groupAfter);
 
