@@ -170,11 +170,50 @@ public record CdcConfig(Connector connector, String dbHost, int dbPort, String d
 
     /**
      * The Debezium engine properties: connector, snapshot then binlog, compact JSON, offsets and
-     * schema history in Kafka.
+     * schema history in Kafka (what {@link #connectorConfig()} gives a Connect worker, plus what the
+     * embedded engine has to be told that a worker knows).
      */
     public Properties engineProperties() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("name", name);
+        p.put("offset.storage", KafkaOffsetStore.class.getName());
+        p.put("offset.storage.topic", offsetsTopic);
+        p.put("offset.storage.partitions", "1");
+        p.put("offset.storage.replication.factor", Short.toString(replicationFactor));
+        p.put("offset.flush.interval.ms", Long.toString(offsetFlush.toMillis()));
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("converter.schemas.enable", "false");
+        p.putAll(capture());
+        p.putAll(debezium);
+        Properties props = new Properties();
+        props.putAll(p);
+        return props;
+    }
+
+    /**
+     * The connector's configuration as Kafka Connect takes it ({@code PUT /connectors/<name>/config}):
+     * the same connector, tables, snapshot, tombstones and schema history as the embedded engine, and
+     * the same compact JSON without schemas (JsonConverter, {@code schemas.enable=false}) for keys and
+     * values, so both write the same bytes to the same topics. Topics the worker creates are
+     * compacted with {@link #partitions} and {@link #replicationFactor}, as {@link CdcEngine} creates
+     * them. The {@code cdc.debezium.*} properties come last and win.
+     */
+    public Map<String, String> connectorConfig() {
+        Map<String, String> p = capture();
+        p.put("key.converter", "org.apache.kafka.connect.json.JsonConverter");
+        p.put("key.converter.schemas.enable", "false");
+        p.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+        p.put("value.converter.schemas.enable", "false");
+        p.put("topic.creation.default.partitions", Integer.toString(partitions));
+        p.put("topic.creation.default.replication.factor", Short.toString(replicationFactor));
+        p.put("topic.creation.default.cleanup.policy", "compact");
+        p.putAll(debezium);
+        return p;
+    }
+
+    /** What to capture and how: the same for the embedded engine and a Connect worker. */
+    private Map<String, String> capture() {
+        Map<String, String> p = new LinkedHashMap<>();
         p.put("connector.class", connector.connectorClass());
         p.put("tasks.max", "1");
         p.put("database.hostname", dbHost);
@@ -195,17 +234,7 @@ public record CdcConfig(Connector connector, String dbHost, int dbPort, String d
         p.put("schema.history.internal.kafka.bootstrap.servers", bootstrapServers);
         p.put("schema.history.internal.store.only.captured.tables.ddl", "true");
         p.put("schema.history.internal.store.only.captured.databases.ddl", "true");
-        p.put("offset.storage", KafkaOffsetStore.class.getName());
-        p.put("offset.storage.topic", offsetsTopic);
-        p.put("offset.storage.partitions", "1");
-        p.put("offset.storage.replication.factor", Short.toString(replicationFactor));
-        p.put("offset.flush.interval.ms", Long.toString(offsetFlush.toMillis()));
-        p.put("bootstrap.servers", bootstrapServers);
-        p.put("converter.schemas.enable", "false");
-        p.putAll(debezium);
-        Properties props = new Properties();
-        props.putAll(p);
-        return props;
+        return p;
     }
 
     private static <T> T or(String value, Function<String, T> parse, T fallback) {

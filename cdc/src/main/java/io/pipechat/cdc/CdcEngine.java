@@ -316,7 +316,7 @@ public final class CdcEngine implements AutoCloseable {
     }
 
     /** The change topics, compacted: the newest event per key (or its tombstone) is the row's state. */
-    private static void createTopics(CdcConfig config) {
+    static void createTopics(CdcConfig config) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = config.changeTopics().stream().filter(t -> !existing.contains(t))

@@ -132,7 +132,7 @@ public final class CdcMain {
     static final int DEFAULT_HTTP_PORT = 9402;
     static final String DEFAULT_HTTP_HOST = "0.0.0.0";
 
-    private static Map<String, String> debeziumOverrides() {
+    static Map<String, String> debeziumOverrides() {
         String prefix = "cdc.debezium.";
         Map<String, String> out = new HashMap<>();
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(prefix))

@@ -12,15 +12,15 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** Reads a whole topic from its beginning, without a consumer group; remembers what it saw. */
-final class TopicReader implements AutoCloseable {
+public final class TopicReader implements AutoCloseable {
     /** A record as received, with the local time it arrived. */
-    record Received(String key, String value, long timestamp, long receivedNanos) {
+    public record Received(String key, String value, long timestamp, long receivedNanos) {
     }
 
     private final KafkaConsumer<String, String> consumer;
     private final List<Received> seen = new ArrayList<>();
 
-    TopicReader(String bootstrapServers, String topic) {
+    public TopicReader(String bootstrapServers, String topic) {
         consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
                 new StringDeserializer(), new StringDeserializer());
@@ -31,7 +31,7 @@ final class TopicReader implements AutoCloseable {
     }
 
     /** Polls until {@code done} holds for everything seen so far; fails after {@code timeout}. */
-    List<Received> awaitUntil(Predicate<List<Received>> done, Duration timeout) {
+    public List<Received> awaitUntil(Predicate<List<Received>> done, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!done.test(seen)) {
             if (System.nanoTime() > deadline) {
@@ -44,11 +44,11 @@ final class TopicReader implements AutoCloseable {
         return List.copyOf(seen);
     }
 
-    List<Received> awaitCount(int count, Duration timeout) {
+    public List<Received> awaitCount(int count, Duration timeout) {
         return awaitUntil(s -> s.size() >= count, timeout);
     }
 
-    List<Received> seen() {
+    public List<Received> seen() {
         return List.copyOf(seen);
     }
 

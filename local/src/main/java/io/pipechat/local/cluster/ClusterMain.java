@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
  * for trying failover and scaling without Docker. Ctrl-C stops every process.
  */
 @Command(name = "pipechat-cluster", mixinStandardHelpOptions = true,
-        description = "Runs pipechat as a multi-process cluster on this machine: 3 Kafka brokers, MariaDB, CDC, "
-                + "the Flink group job, routers, edges and the notifier, each in its own process.")
+        description = "Runs pipechat as a multi-process cluster on this machine: 3 Kafka brokers, MariaDB, Debezium on "
+                + "2 Kafka Connect workers, the group job on a Flink session cluster (JobManager, TaskManager), routers, "
+                + "edges and the notifier, each in its own process.")
 public final class ClusterMain implements Callable<Integer> {
 
     @Option(names = "--data-dir", description = "where everything is kept (default: ${DEFAULT-VALUE})")

