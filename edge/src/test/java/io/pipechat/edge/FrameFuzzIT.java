@@ -245,7 +245,8 @@ class FrameFuzzIT {
                 }
                 outcomes.computeIfAbsent("close " + code, k -> new AtomicInteger()).incrementAndGet();
             }
-            return check(c.received, expected, sends, closing, floodPongs, outcomes, false);
+            String failure = check(c.received, expected, sends, closing, floodPongs, outcomes, false);
+            return failure == null ? null : failure + "; close code: " + c.closed.getNow(null);
         }
     }
 
@@ -373,7 +374,9 @@ class FrameFuzzIT {
         for (var s : sends.entrySet()) {
             int answers = sendAnswers.getOrDefault(s.getKey(), 0);
             if (answers > s.getValue() || closing == null && !cutShort && answers != s.getValue()) {
-                return "send " + s.getKey() + " (" + s.getValue() + "x) answered " + answers + " times";
+                return "send " + s.getKey() + " (" + s.getValue() + "x) answered " + answers + " times; frames with its id: "
+                        + received.stream().filter(f -> s.getKey().equals(f.path("id").asText())).toList()
+                        + "; last frames: " + received.subList(Math.max(0, received.size() - 5), received.size());
             }
         }
         boolean prefix = actual.size() <= expected.size() && actual.equals(expected.subList(0, actual.size()));

@@ -28,6 +28,17 @@ class FrameCodecTest {
     }
 
     @Test
+    void mediaNamesAreCountedInCharactersAsTheSchemaCountsThem() {
+        String hash = "a".repeat(64);
+        String emoji = "\uD83C\uDF4D"; // one character, two UTF-16 units
+        String send = "{\"type\":\"send\",\"id\":\"m\",\"to\":{\"user\":\"bob\"},\"media\":{\"id\":\"" + hash
+                + "\",\"mime\":\"image/jpeg\",\"size\":1,\"name\":\"%s\"}}";
+        assertThat(FrameCodec.decode(send.formatted(emoji.repeat(FrameCodec.MAX_MEDIA_TEXT)))).isInstanceOf(DecodeResult.Ok.class);
+        assertThat(FrameCodec.decode(send.formatted(emoji.repeat(FrameCodec.MAX_MEDIA_TEXT + 1))))
+                .isInstanceOf(DecodeResult.Invalid.class);
+    }
+
+    @Test
     void decodesAckReadTypingPing() {
         assertThat(FrameCodec.decode("{\"type\":\"ack\",\"upto\":42}"))
                 .isEqualTo(new DecodeResult.Ok(new ClientFrame.Ack(42)));

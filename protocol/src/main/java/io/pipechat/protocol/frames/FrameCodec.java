@@ -159,7 +159,7 @@ public final class FrameCodec {
             return "bad media id: lowercase hex SHA-256";
         }
         String mime = text(m, "mime");
-        if (mime == null || mime.isEmpty() || mime.length() > MAX_MEDIA_TEXT) {
+        if (mime == null || mime.isEmpty() || longer(mime, MAX_MEDIA_TEXT)) {
             return "media needs a mime type";
         }
         JsonNode size = m.get("size");
@@ -167,14 +167,19 @@ public final class FrameCodec {
             return "media needs a size (bytes)";
         }
         String key = text(m, "key");
-        if (key != null && key.length() > MAX_MEDIA_KEY) {
+        if (key != null && longer(key, MAX_MEDIA_KEY)) {
             return "media key too long";
         }
         String name = text(m, "name");
-        if (name != null && name.length() > MAX_MEDIA_TEXT) {
+        if (name != null && longer(name, MAX_MEDIA_TEXT)) {
             return "media name too long";
         }
         return new Media(id, mime, size.asLong(), key, name);
+    }
+
+    /** Longer than {@code max} characters, counted as the JSON schemas count them (code points, not UTF-16 units). */
+    private static boolean longer(String s, int max) {
+        return s.length() > max && s.codePointCount(0, s.length()) > max;
     }
 
     private static String text(JsonNode node, String field) {
