@@ -298,6 +298,9 @@ public final class SoakBench implements Callable<Integer> {
                 }
             }
             case "msg" -> {
+                if (f.has("system")) {
+                    return; // the group's creation and membership, told to its members: not load
+                }
                 Accounting.Delivery d = accounting.delivered(user, f.path("seq").asLong(),
                         Accounting.parseId(f.path("id").asText(null)), now);
                 if (d.counted() && latency != null) {

@@ -225,6 +225,11 @@ public final class LoadUser {
             }
             case "msg", "receipt" -> {
                 long seq = f.path("seq").asLong();
+                if (f.has("system")) {
+                    // A group's creation or membership told to its members: acked with the rest, not load.
+                    maxSeq.accumulateAndGet(seq, Math::max);
+                    return;
+                }
                 String from = type.equals("msg") ? f.path("from").asText() : f.path("by").asText();
                 String group = f.path("to").path("group").asText("");
                 Delivered d = new Delivered(seq, type, from, f.path("id").asText(),
