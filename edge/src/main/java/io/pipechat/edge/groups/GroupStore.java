@@ -98,11 +98,19 @@ public final class GroupStore {
                 ps.setString(5, creator);
                 ps.executeUpdate();
             }
+            // The creator's row last: the group job reads the rows one by one, in this order, and holds a
+            // message from a sender it does not know as a member yet. So the creator's first message, sent
+            // as soon as this commits, is expanded only once every member's row has been read, and reaches
+            // them all; with the creator first it could reach only those read by then.
             try (PreparedStatement ps = c.prepareStatement(INSERT_MEMBER)) {
                 for (String user : all) {
-                    bindMember(ps, id, user, user.equals(creator) ? ADMIN : MEMBER, creator, Schema.LAST_CHANGE_CREATED, now);
-                    ps.addBatch();
+                    if (!user.equals(creator)) {
+                        bindMember(ps, id, user, MEMBER, creator, Schema.LAST_CHANGE_CREATED, now);
+                        ps.addBatch();
+                    }
                 }
+                bindMember(ps, id, creator, ADMIN, creator, Schema.LAST_CHANGE_CREATED, now);
+                ps.addBatch();
                 ps.executeBatch();
             }
             return load(c, id, false).orElseThrow();
