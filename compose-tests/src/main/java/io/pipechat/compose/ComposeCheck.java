@@ -286,9 +286,10 @@ public final class ComposeCheck {
                 List<String> direct = missing(users, byName);
                 List<String> inGroup = missingInGroup(groupSender, groupReaders);
                 throw new AssertionError(String.format("messages that got sent but were not delivered within 3 minutes: "
-                                + "%d direct (first: %s), %d group deliveries (first: %s); kills: %s", direct.size(),
+                                + "%d direct (first: %s), %d group deliveries (first: %s); kills: %s; users: %s", direct.size(),
                         direct.subList(0, Math.min(10, direct.size())), inGroup.size(),
-                        inGroup.subList(0, Math.min(10, inGroup.size())), killedAt.keySet()));
+                        inGroup.subList(0, Math.min(10, inGroup.size())), killedAt.keySet(),
+                        everyone.stream().map(LoadUser::describe).toList()));
             }
             long drained = System.nanoTime();
 

@@ -245,6 +245,17 @@ public final class LoadUser {
         }
     }
 
+    /** Its state in a line, for a failure message: the connection, seqs, acks and the last delivery. */
+    public String describe() {
+        Connection c = connection;
+        long now = System.nanoTime();
+        Delivered last = delivered.values().stream().max(java.util.Comparator.comparingLong(Delivered::atNanos)).orElse(null);
+        return String.format("%s: %s to edge %d, %d reconnects, max seq %d, acked %d, %d deliveries, last %s", name,
+                c == null ? "never connected" : c.closed.isDone() ? "disconnected" : "connected", edge, reconnects.get(),
+                maxSeq.get(), acked, delivered.size(), last == null ? "none"
+                        : last.type() + " " + last.id() + " seq " + last.seq() + " " + (now - last.atNanos()) / 1_000_000 + " ms ago");
+    }
+
     /** Unique {@code msg} deliveries in seq order. */
     public List<Delivered> messages() {
         List<Delivered> out = new ArrayList<>(delivered.values().stream().filter(d -> d.type().equals("msg")).toList());
