@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -91,7 +90,7 @@ class ClusterFailureIT {
     void everySentMessageArrivesOnceAndInOrderThroughKillsOfEveryKindOfProcessAndADatabaseRestart() throws Exception {
         Path logs = Path.of("target", "cluster-it", "failure");
         List<LoadUser> users = new ArrayList<>();
-        ScheduledExecutorService acks = Executors.newSingleThreadScheduledExecutor();
+        AutoCloseable acks = () -> { };
         long t0 = System.nanoTime();
         ProcessCluster cluster = ProcessCluster.start(ProcessCluster.Options.ephemeral().withLogDir(logs)
                 .withSettings(Map.of("edge.rate.frames-per-second", "1000", "edge.rate.burst", "1000")));
@@ -141,7 +140,7 @@ class ClusterFailureIT {
             long groupBefore = sendToGroupAndAwait(groupSender, groupReader, group, "g-before");
             LOG.info("group message before the kills delivered in {} ms", groupBefore);
 
-            acks.scheduleWithFixedDelay(() -> users.forEach(LoadUser::ackAndKeepConnected), 300, 300, TimeUnit.MILLISECONDS);
+            acks = LoadUser.keepConnected(users, Duration.ofMillis(300));
             AtomicInteger progress = new AtomicInteger();
             int planned = USERS * MESSAGES;
             // The load goes on until the last disruption has recovered (each waits for the one before).
@@ -375,7 +374,7 @@ class ClusterFailureIT {
             failure = t;
             throw t;
         } finally {
-            acks.shutdownNow();
+            acks.close();
             users.forEach(LoadUser::close);
             for (ChatClient c : new ChatClient[] {groupSender, groupReader}) {
                 if (c != null) {

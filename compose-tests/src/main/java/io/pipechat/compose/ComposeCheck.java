@@ -32,7 +32,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -242,11 +241,11 @@ public final class ComposeCheck {
         List<LoadUser> everyone = new ArrayList<>(users);
         everyone.add(groupSender);
         everyone.addAll(groupReaders);
-        ScheduledExecutorService acks = Executors.newSingleThreadScheduledExecutor();
+        AutoCloseable acks = () -> { };
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         Map<String, Long> killedAt = Collections.synchronizedMap(new LinkedHashMap<>());
         try {
-            acks.scheduleWithFixedDelay(() -> everyone.forEach(LoadUser::ackAndKeepConnected), 300, 300, TimeUnit.MILLISECONDS);
+            acks = LoadUser.keepConnected(everyone, Duration.ofMillis(300));
             AtomicInteger progress = new AtomicInteger();
             AtomicInteger groupProgress = new AtomicInteger();
             AtomicBoolean traffic = new AtomicBoolean(true);
@@ -320,7 +319,7 @@ public final class ComposeCheck {
             }
             return killedAt.size() + " kills survived";
         } finally {
-            acks.shutdownNow();
+            acks.close();
             pool.shutdownNow();
             everyone.forEach(LoadUser::close);
         }

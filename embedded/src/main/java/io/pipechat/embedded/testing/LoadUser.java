@@ -151,6 +151,36 @@ public final class LoadUser {
         return worst;
     }
 
+    /**
+     * Acks and reconnects each of {@code users} every {@code period}, each on its own virtual thread,
+     * until closed: one user's slow reconnection never holds up another's acks, and a user that only
+     * reads (and so never reconnects on its own) comes back after its connection dropped. A failure
+     * of one round is printed and the next round goes on.
+     */
+    public static AutoCloseable keepConnected(Collection<LoadUser> users, Duration period) {
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Thread> threads = new ArrayList<>();
+        for (LoadUser u : users) {
+            threads.add(Thread.ofVirtual().name("keep-connected-" + u.name).start(() -> {
+                while (running.get()) {
+                    try {
+                        u.ackAndKeepConnected();
+                        Thread.sleep(period.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Throwable t) {
+                        System.err.println("keeping " + u.name + " connected failed: " + t);
+                        t.printStackTrace();
+                    }
+                }
+            }));
+        }
+        return () -> {
+            running.set(false);
+            threads.forEach(Thread::interrupt);
+        };
+    }
+
     /** Acks everything received so far (reconnecting first if the connection died). */
     public void ackAndKeepConnected() {
         Connection c;
